@@ -1,0 +1,81 @@
+/// HTTP header fields in arrival order. Names compare case-insensitively;
+/// values are Strings whose scalars are the raw header bytes (latin-1), as
+/// CGI meta-variables and ASGI both hand them over.
+public struct Headers: Sequence, Sendable, Equatable {
+    public private(set) var fields: [(name: String, value: String)] = []
+
+    public init() {}
+    public init(_ pairs: [(String, String)]) {
+        for (name, value) in pairs { add(name, value) }
+    }
+
+    public subscript(name: String) -> String? {
+        let key = name.lowercased()
+        return fields.first { $0.name.lowercased() == key }?.value
+    }
+
+    public func values(_ name: String) -> [String] {
+        let key = name.lowercased()
+        return fields.filter { $0.name.lowercased() == key }.map(\.value)
+    }
+
+    public func contains(_ name: String) -> Bool { self[name] != nil }
+
+    /// Appends a field. CR, LF and NUL are dropped from names and values, so a
+    /// value taken from a request can never split a response header.
+    public mutating func add(_ name: String, _ value: String) {
+        fields.append((Headers.clean(name), Headers.clean(value)))
+    }
+
+    /// Replaces every field of that name with one.
+    public mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        add(name, value)
+    }
+
+    public mutating func remove(_ name: String) {
+        let key = name.lowercased()
+        fields.removeAll { $0.name.lowercased() == key }
+    }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
+        fields.makeIterator()
+    }
+
+    public static func == (a: Headers, b: Headers) -> Bool {
+        a.fields.elementsEqual(b.fields) { $0.name == $1.name && $0.value == $1.value }
+    }
+
+    static func clean(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else { return s }
+        return String(String.UnicodeScalarView(s.unicodeScalars.filter { $0 != "\r" && $0 != "\n" && $0 != "\0" }))
+    }
+}
+
+/// Latin-1: every byte is the scalar of the same number, and back.
+public enum Latin1 {
+    public static func string<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        var scalars = String.UnicodeScalarView()
+        scalars.reserveCapacity(bytes.count)
+        for b in bytes { scalars.append(Unicode.Scalar(b)) }
+        return String(scalars)
+    }
+
+    /// nil when a scalar is above U+00FF.
+    public static func bytes(_ s: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.unicodeScalars.count)
+        for u in s.unicodeScalars {
+            guard u.value < 256 else { return nil }
+            out.append(UInt8(u.value))
+        }
+        return out
+    }
+
+    /// Reads latin-1 text as UTF-8 bytes, as Starlette does for header values
+    /// that carry UTF-8 (e.g. a non-ASCII Basic credential); nil when invalid.
+    public static func utf8(_ s: String) -> String? {
+        guard let raw = bytes(s) else { return nil }
+        return String(validating: raw, as: UTF8.self)
+    }
+}

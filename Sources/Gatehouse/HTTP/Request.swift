@@ -1,0 +1,104 @@
+/// One HTTP request as the web server hands it over (CGI/FastCGI meta-variables
+/// plus body). Free of FastCGI so that tests can build one directly.
+public struct Request: Sendable {
+    public var method: String
+    /// The path below the mount point (PATH_INFO), always starting with "/".
+    public var path: String
+    /// The mount prefix (SCRIPT_NAME), "" when mounted at "/"; never ends with "/".
+    public var scriptName: String
+    /// The query string exactly as sent, without "?".
+    public var rawQuery: String
+    public var headers: Headers
+    public var body: [UInt8]
+    /// "https" when the web server says HTTPS is on.
+    public var scheme: String
+    public var remoteAddress: String
+    /// Filled by the router.
+    public var pathParameters: [String: String] = [:]
+    /// Set by the adapter when CONTENT_LENGTH is over the limit; the body was not read.
+    public var bodyTooLarge = false
+
+    public init(
+        method: String, path: String, scriptName: String = "", rawQuery: String = "",
+        headers: Headers = Headers(), body: [UInt8] = [], scheme: String = "http",
+        remoteAddress: String = ""
+    ) {
+        self.method = method
+        self.path = path.isEmpty ? "/" : path
+        self.scriptName = scriptName.hasSuffix("/") ? String(scriptName.dropLast()) : scriptName
+        self.rawQuery = rawQuery
+        self.headers = headers
+        self.body = body
+        self.scheme = scheme
+        self.remoteAddress = remoteAddress
+    }
+
+    public var query: QueryParameters { QueryParameters(parsing: rawQuery) }
+
+    public var cookies: [String: String] { Cookies.parse(headers.values("cookie")) }
+
+    /// The media type of the body, lowercased, without parameters.
+    public var mediaType: String {
+        guard let ct = headers["content-type"] else { return "" }
+        return MediaType(ct).type
+    }
+}
+
+/// A Content-Type split into its type and parameters (RFC 9110 §8.3.1).
+public struct MediaType: Sendable {
+    public var type: String
+    public var parameters: [String: String]
+
+    public init(_ value: String) {
+        let parts = HeaderTokens.splitOutsideQuotes(value, separator: ";")
+        type = (parts.first ?? "").trimmingWhitespace().lowercased()
+        var params: [String: String] = [:]
+        for p in parts.dropFirst() {
+            guard let eq = p.firstIndex(of: "=") else { continue }
+            let name = p[..<eq].trimmingWhitespace().lowercased()
+            var v = p[p.index(after: eq)...].trimmingWhitespace()
+            if v.hasPrefix("\"") && v.hasSuffix("\"") && v.count >= 2 {
+                v = HeaderTokens.unquote(String(v.dropFirst().dropLast()))
+            }
+            if params[name] == nil { params[name] = v }
+        }
+        parameters = params
+    }
+}
+
+enum HeaderTokens {
+    static func splitOutsideQuotes(_ s: String, separator: Character) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var quoted = false
+        var escaped = false
+        for c in s {
+            if escaped { current.append(c); escaped = false; continue }
+            if quoted && c == "\\" { current.append(c); escaped = true; continue }
+            if c == "\"" { quoted.toggle() }
+            if c == separator && !quoted { parts.append(current); current = ""; continue }
+            current.append(c)
+        }
+        parts.append(current)
+        return parts
+    }
+
+    static func unquote(_ s: String) -> String {
+        var out = ""
+        var escaped = false
+        for c in s {
+            if escaped { out.append(c); escaped = false } else if c == "\\" { escaped = true } else { out.append(c) }
+        }
+        return out
+    }
+}
+
+extension StringProtocol {
+    /// Trims the HTTP whitespace set (SP, HTAB) plus CR/LF.
+    public func trimmingWhitespace() -> String {
+        let ws: Set<Character> = [" ", "\t", "\r", "\n", "\r\n"]
+        guard let start = firstIndex(where: { !ws.contains($0) }) else { return "" }
+        let end = lastIndex(where: { !ws.contains($0) })!
+        return String(self[start...end])
+    }
+}

@@ -1,0 +1,82 @@
+/// A path template such as `/users/{user_id}`: literal segments and `{name}`
+/// segments that match one non-empty segment.
+public struct PathPattern: Sendable, Equatable {
+    public let template: String
+    let segments: [Segment]
+
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    public init(_ template: String) {
+        self.template = template
+        segments = template.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
+            $0.hasPrefix("{") && $0.hasSuffix("}") ? .parameter(String($0.dropFirst().dropLast())) : .literal(String($0))
+        }
+    }
+
+    public var parameterNames: [String] {
+        segments.compactMap { if case let .parameter(n) = $0 { return n } else { return nil } }
+    }
+
+    func match(_ parts: [Substring]) -> [String: String]? {
+        guard parts.count == segments.count else { return nil }
+        var params: [String: String] = [:]
+        for (segment, part) in zip(segments, parts) {
+            switch segment {
+            case let .literal(l): if l != part { return nil }
+            case let .parameter(n):
+                if part.isEmpty { return nil }
+                params[n] = String(part)
+            }
+        }
+        return params
+    }
+}
+
+/// Decides, for a method and a path, between a route, 405, a trailing-slash 307 and 404,
+/// in Starlette's order, before any security check runs.
+public struct Router<Route: Sendable>: Sendable {
+    public struct Entry: Sendable {
+        public let method: String
+        public let pattern: PathPattern
+        public let route: Route
+    }
+
+    public enum Decision {
+        case matched(Route, parameters: [String: String])
+        case methodNotAllowed(allow: [String])
+        case redirect(path: String)
+        case notFound
+    }
+
+    public private(set) var entries: [Entry] = []
+
+    public init() {}
+
+    public mutating func add(_ method: String, _ path: String, _ route: Route) {
+        entries.append(Entry(method: method.uppercased(), pattern: PathPattern(path), route: route))
+    }
+
+    public func decide(method: String, path: String) -> Decision {
+        let parts = Router.split(path)
+        var allow: [String] = []
+        for entry in entries {
+            guard let params = entry.pattern.match(parts) else { continue }
+            if entry.method == method { return .matched(entry.route, parameters: params) }
+            if !allow.contains(entry.method) { allow.append(entry.method) }
+        }
+        if !allow.isEmpty { return .methodNotAllowed(allow: allow) }
+        if path != "/" {
+            let other = path.hasSuffix("/") ? String(path.dropLast()) : path + "/"
+            let otherParts = Router.split(other)
+            if entries.contains(where: { $0.pattern.match(otherParts) != nil }) { return .redirect(path: other) }
+        }
+        return .notFound
+    }
+
+    static func split(_ path: String) -> [Substring] {
+        Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+    }
+}
