@@ -1,2 +1,11 @@
-import Gatehouse
-print("gatehouse")
+import ArgumentParser
+
+struct GatehouseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gatehouse",
+        abstract: "OAuth2 password login, JWT, API keys, scopes and CORS for an nginx site, as a FastCGI responder.",
+        subcommands: [ServeCommand.self, RequestCommand.self, MigrateCommand.self, UserCommand.self]
+    )
+}
+
+GatehouseEntry.main()

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "(being written)")
+    func run() throws { throw ValidationError("not written yet") }
+}
