@@ -1,51 +1,71 @@
 import Foundation
 import Logging
 
-/// One route of the API: the method and path, the name FastAPI would derive its
-/// operationId and summary from, the security it needs and the handler.
-public struct Route: Sendable {
-    public typealias Handler = @Sendable (inout Context) throws -> Response
-
-    public let method: String
-    public let path: String
-    /// The Python-style function name, e.g. `read_users_me`.
-    public let name: String
-    public let handler: Handler
-
-    public init(_ method: String, _ path: String, name: String, handler: @escaping Handler) {
-        self.method = method
-        self.path = path
-        self.name = name
-        self.handler = handler
-    }
-}
-
-/// What a handler sees: the request (with its path parameters) and the app's services.
+/// What a handler sees: the request (with its path parameters), the parsed body, the
+/// identity its security requirement established, and the app's services.
 public struct Context {
     public var request: Request
     public let app: App
+    public var form = Form()
+    public var json: JSON = .null
+    public var identity: Identity?
+    public var credential: Credential?
+    public var routeParameters: [Route.Parameter] = []
+
+    /// The identity of a route whose requirement resolves a user.
+    public var user: User {
+        get throws {
+            guard let identity else { throw HTTPError.internalServerError }
+            return identity.user
+        }
+    }
 }
 
 /// `handle(Request) -> Response`: all of Gatehouse's HTTP behaviour, free of FastCGI.
+/// It depends only on the store, the keys, the clock and the config handed to it.
 public final class App: @unchecked Sendable {
     public let config: Config
     public let logger: Logger
+    public let store: Store
+    public let keys: JWTKeySet
+    public let hasher: PasswordHasher
+    public let cors: CORSPolicy
+    public let now: @Sendable () -> Int64
+    let basicCache: BasicCache
     let router: Router<Route>
-    private var requestCounter = 0
+    private var failures = 0
 
-    public init(config: Config, logger: Logger = Logger(label: "gatehouse"), routes: [Route]? = nil) {
+    public init(
+        config: Config, store: Store, keys: JWTKeySet, logger: Logger = Logger(label: "gatehouse"),
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    ) throws {
         self.config = config
+        self.store = store
+        self.keys = keys
         self.logger = logger
+        self.now = now
+        hasher = PasswordHasher(config: config)
+        cors = try CORSPolicy(config: config)
+        basicCache = BasicCache(lifetime: config.basicCacheSeconds)
         var router = Router<Route>()
-        for route in routes ?? App.routes(config: config) { router.add(route.method, route.path, route) }
+        for route in App.routes(config: config) { router.add(route.method, route.path, route) }
         self.router = router
+    }
+
+    /// Opens this process's own store connection and keys: one App per worker.
+    public static func open(config: Config, logger: Logger = Logger(label: "gatehouse")) throws -> App {
+        let store = try Store.open(path: config.databasePath)
+        let keys = try JWTKeySet.load(config: config)
+        return try App(config: config, store: store, keys: keys, logger: logger)
     }
 
     public var routes: [Route] { router.entries.map(\.route) }
 
     public func handle(_ request: Request) -> Response {
-        if request.bodyTooLarge { return HTTPError.bodyTooLarge.response }
-        return route(request)
+        if cors.isEnabled, let preflight = cors.preflight(request) { return preflight }
+        var response = request.bodyTooLarge ? HTTPError.bodyTooLarge.response : route(request)
+        if cors.isEnabled { cors.apply(to: &response, for: request) }
+        return response
     }
 
     func route(_ request: Request) -> Response {
@@ -59,16 +79,40 @@ public final class App: @unchecked Sendable {
         case let .matched(route, parameters):
             var context = Context(request: request, app: self)
             context.request.pathParameters = parameters
+            context.routeParameters = route.parameters
             do {
+                // FastAPI reads the body before it solves the security dependencies.
+                switch route.body {
+                case .none: break
+                case .form: context.form = try Form.parse(request)
+                case .json: context.json = try App.jsonBody(request)
+                }
+                if let requirement = route.security {
+                    (context.identity, context.credential) = try authorize(request, requirement)
+                }
                 return try route.handler(&context)
             } catch let error as HTTPError {
                 return error.response
             } catch {
-                requestCounter += 1
-                let id = "\(getpid())-\(requestCounter)"
-                logger.error("request \(id) \(request.method) \(route.path) failed: \(error)")
+                failures += 1
+                logger.error("request \(getpid())-\(failures) \(request.method) \(route.path) failed: \(error)")
                 return HTTPError.internalServerError.response
             }
+        }
+    }
+
+    /// The body as FastAPI hands it to a JSON model: parsed when the content type is JSON
+    /// (or absent), missing when empty, and otherwise not an object.
+    static func jsonBody(_ request: Request) throws(HTTPError) -> JSON {
+        if request.body.isEmpty { throw HTTPError.validation([.missing("body")]) }
+        let media = request.mediaType
+        let isJSON = media.isEmpty || media == "application/json"
+            || (media.hasPrefix("application/") && media.hasSuffix("+json"))
+        guard isJSON else {
+            return .string(String(decoding: request.body, as: UTF8.self))
+        }
+        do { return try JSON.parse(request.body) } catch {
+            throw HTTPError.validation([.jsonInvalid(position: error.position, error: error.message)])
         }
     }
 

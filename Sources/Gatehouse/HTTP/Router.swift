@@ -1,23 +1,36 @@
-/// A path template such as `/users/{user_id}`: literal segments and `{name}`
-/// segments that match one non-empty segment.
+import Foundation
+
+/// A path template such as `/users/{user_id:int}`: literal segments, `{name}` segments
+/// that match one non-empty segment, and `{name:int}` ones that match digits only
+/// (Starlette's convertor), so `/users/me` is not taken for a user id.
 public struct PathPattern: Sendable, Equatable {
     public let template: String
+    /// The template as OpenAPI writes it, without convertors.
+    public var openAPIPath: String { template.replacingOccurrences(of: ":int}", with: "}") }
     let segments: [Segment]
 
     enum Segment: Sendable, Equatable {
         case literal(String)
         case parameter(String)
+        case integer(String)
     }
 
     public init(_ template: String) {
         self.template = template
         segments = template.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
-            $0.hasPrefix("{") && $0.hasSuffix("}") ? .parameter(String($0.dropFirst().dropLast())) : .literal(String($0))
+            guard $0.hasPrefix("{") && $0.hasSuffix("}") else { return .literal(String($0)) }
+            let inner = $0.dropFirst().dropLast()
+            return inner.hasSuffix(":int") ? .integer(String(inner.dropLast(4))) : .parameter(String(inner))
         }
     }
 
     public var parameterNames: [String] {
-        segments.compactMap { if case let .parameter(n) = $0 { return n } else { return nil } }
+        segments.compactMap {
+            switch $0 {
+            case let .parameter(n), let .integer(n): return n
+            case .literal: return nil
+            }
+        }
     }
 
     func match(_ parts: [Substring]) -> [String: String]? {
@@ -28,6 +41,9 @@ public struct PathPattern: Sendable, Equatable {
             case let .literal(l): if l != part { return nil }
             case let .parameter(n):
                 if part.isEmpty { return nil }
+                params[n] = String(part)
+            case let .integer(n):
+                if part.isEmpty || !part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return nil }
                 params[n] = String(part)
             }
         }

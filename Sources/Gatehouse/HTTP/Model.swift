@@ -1,0 +1,213 @@
+/// A body or response model declared once, as a pydantic model would be: it validates
+/// input into pydantic v2's 422 entries and describes itself for /openapi.json.
+public struct Model: Sendable {
+    public indirect enum FieldType: Sendable {
+        case string(pattern: String? = nil, minLength: Int? = nil, maxLength: Int? = nil)
+        case int(minimum: Int? = nil, maximum: Int? = nil)
+        case bool
+        case array(FieldType)
+        case optional(FieldType)
+        case model(Model)
+        /// A Unix time written as an ISO 8601 string (pydantic's datetime).
+        case dateTime
+    }
+
+    public struct Field: Sendable {
+        public let name: String
+        public let type: FieldType
+        /// nil: required. A default makes the field optional with that value.
+        public let defaultValue: JSON?
+        /// An OpenAPI `format` hint, e.g. "password".
+        public let format: String?
+
+        public init(_ name: String, _ type: FieldType, default defaultValue: JSON? = nil, format: String? = nil) {
+            self.name = name
+            self.type = type
+            self.defaultValue = defaultValue
+            self.format = format
+        }
+
+        public var isRequired: Bool { defaultValue == nil }
+    }
+
+    public let name: String
+    public let fields: [Field]
+
+    public init(_ name: String, _ fields: [Field]) {
+        self.name = name
+        self.fields = fields
+    }
+}
+
+/// Field values that passed validation, by name.
+public struct Validated: Sendable {
+    public var values: [String: JSON] = [:]
+    /// Fields the input carried (for PATCH semantics).
+    public var present: Set<String> = []
+
+    public func string(_ name: String) -> String? { values[name]?.stringValue }
+    public func int(_ name: String) -> Int? { values[name]?.intValue }
+    public func bool(_ name: String) -> Bool? { values[name]?.boolValue }
+    public func strings(_ name: String) -> [String]? { values[name]?.arrayValue?.compactMap(\.stringValue) }
+}
+
+extension Model {
+    /// Validates a JSON body (loc `["body", field]`), in field order.
+    public func validate(json body: JSON) throws(HTTPError) -> Validated {
+        guard case let .object(members) = body else {
+            throw HTTPError.validation([
+                ValidationIssue(type: "model_attributes_type", loc: ["body"],
+                                msg: "Input should be a valid dictionary or object to extract fields from", input: body),
+            ])
+        }
+        var out = Validated()
+        var issues: [ValidationIssue] = []
+        for field in fields {
+            let value = members.last { $0.0 == field.name }?.1
+            guard let value else {
+                if let d = field.defaultValue { out.values[field.name] = d } else {
+                    issues.append(.missing("body", .string(field.name)))
+                }
+                continue
+            }
+            out.present.insert(field.name)
+            do throws(HTTPError) {
+                out.values[field.name] = try Model.check(value, field.type, loc: ["body", .string(field.name)])
+            } catch {
+                if case let .array(items) = error.detail { issues += items.compactMap(ValidationIssue.init(json:)) }
+            }
+        }
+        if !issues.isEmpty { throw HTTPError.validation(issues) }
+        return out
+    }
+
+    /// Validates form fields (loc `["body", field]`): FastAPI treats an empty string as absent.
+    public func validate(form: Form) throws(HTTPError) -> Validated {
+        var out = Validated()
+        var issues: [ValidationIssue] = []
+        for field in fields {
+            let raw = form[field.name]
+            let text: String?
+            switch raw {
+            case let .text(s)?: text = s.isEmpty ? nil : s
+            case .file?:
+                issues.append(.stringType(["body", .string(field.name)], input: .null))
+                continue
+            case nil: text = nil
+            }
+            guard let text else {
+                if let d = field.defaultValue { out.values[field.name] = d } else {
+                    issues.append(.missing("body", .string(field.name)))
+                }
+                continue
+            }
+            out.present.insert(field.name)
+            do throws(HTTPError) {
+                out.values[field.name] = try Model.check(.string(text), field.type, loc: ["body", .string(field.name)])
+            } catch {
+                if case let .array(items) = error.detail { issues += items.compactMap(ValidationIssue.init(json:)) }
+            }
+        }
+        if !issues.isEmpty { throw HTTPError.validation(issues) }
+        return out
+    }
+
+    static func check(_ value: JSON, _ type: FieldType, loc: [JSON]) throws(HTTPError) -> JSON {
+        func fail(_ issue: ValidationIssue) -> HTTPError { HTTPError.validation([issue]) }
+        switch type {
+        case let .optional(inner):
+            if value.isNull { return .null }
+            return try check(value, inner, loc: loc)
+        case let .string(pattern, minLength, maxLength):
+            guard case let .string(s) = value else { throw fail(.stringType(loc, input: value)) }
+            if let minLength, s.count < minLength {
+                throw fail(ValidationIssue(
+                    type: "string_too_short", loc: loc,
+                    msg: "String should have at least \(minLength) character\(minLength == 1 ? "" : "s")",
+                    input: value, ctx: [("min_length", .int(minLength))]))
+            }
+            if let maxLength, s.count > maxLength {
+                throw fail(ValidationIssue(
+                    type: "string_too_long", loc: loc,
+                    msg: "String should have at most \(maxLength) character\(maxLength == 1 ? "" : "s")",
+                    input: value, ctx: [("max_length", .int(maxLength))]))
+            }
+            if let pattern, !Model.matches(s, pattern: pattern) {
+                throw fail(.patternMismatch(loc, pattern: pattern, input: s))
+            }
+            return value
+        case let .int(minimum, maximum):
+            let n: Int
+            switch value {
+            case let .int(i): n = i
+            case let .string(s):
+                guard let i = Int(s.trimmingWhitespace()) else { throw fail(.intParsing(loc, input: value)) }
+                n = i
+            case let .double(d) where d == d.rounded() && abs(d) < 1e15: n = Int(d)
+            case .double:
+                throw fail(ValidationIssue(type: "int_from_float", loc: loc,
+                                           msg: "Input should be a valid integer, got a number with a fractional part",
+                                           input: value))
+            default:
+                throw fail(ValidationIssue(type: "int_type", loc: loc, msg: "Input should be a valid integer", input: value))
+            }
+            if let minimum, n < minimum {
+                throw fail(ValidationIssue(type: "greater_than_equal", loc: loc,
+                                           msg: "Input should be greater than or equal to \(minimum)", input: value,
+                                           ctx: [("ge", .int(minimum))]))
+            }
+            if let maximum, n > maximum {
+                throw fail(ValidationIssue(type: "less_than_equal", loc: loc,
+                                           msg: "Input should be less than or equal to \(maximum)", input: value,
+                                           ctx: [("le", .int(maximum))]))
+            }
+            return .int(n)
+        case .bool:
+            switch value {
+            case let .bool(b): return .bool(b)
+            case let .int(i) where i == 0 || i == 1: return .bool(i == 1)
+            case let .string(s):
+                switch s.lowercased() {
+                case "true", "1", "yes", "on", "t", "y": return .bool(true)
+                case "false", "0", "no", "off", "f", "n": return .bool(false)
+                default: throw fail(.boolParsing(loc, input: value))
+                }
+            default:
+                throw fail(ValidationIssue(type: "bool_type", loc: loc, msg: "Input should be a valid boolean", input: value))
+            }
+        case let .array(inner):
+            guard case let .array(items) = value else {
+                throw fail(ValidationIssue(type: "list_type", loc: loc, msg: "Input should be a valid list", input: value))
+            }
+            var out: [JSON] = []
+            var issues: [ValidationIssue] = []
+            for (i, item) in items.enumerated() {
+                do throws(HTTPError) { out.append(try check(item, inner, loc: loc + [.int(i)])) } catch {
+                    if case let .array(e) = error.detail { issues += e.compactMap(ValidationIssue.init(json:)) }
+                }
+            }
+            if !issues.isEmpty { throw HTTPError.validation(issues) }
+            return .array(out)
+        case .model, .dateTime:
+            return value
+        }
+    }
+
+    /// The few anchored patterns models use: literal alternatives and character classes
+    /// would need a regex engine; Foundation's is used for anything beyond a literal.
+    static func matches(_ s: String, pattern: String) -> Bool {
+        if pattern.hasPrefix("^"), pattern.hasSuffix("$") {
+            let literal = pattern.dropFirst().dropLast()
+            if !literal.contains(where: { "\\[](){}.*+?|^$".contains($0) }) { return s == literal }
+        }
+        return (try? Regex(pattern).firstMatch(in: s)) != nil
+    }
+}
+
+extension ValidationIssue {
+    init?(json: JSON) {
+        guard let type = json["type"]?.stringValue, let loc = json["loc"]?.arrayValue,
+              let msg = json["msg"]?.stringValue else { return nil }
+        self.init(type: type, loc: loc, msg: msg, input: json["input"] ?? .null, ctx: json["ctx"]?.objectValue)
+    }
+}

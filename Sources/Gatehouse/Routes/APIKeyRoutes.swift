@@ -1,0 +1,48 @@
+/// `/users/me/api-keys`: a user's own keys. The secret is shown once, at creation.
+enum APIKeyRoutes {
+    static func create(_ context: inout Context) throws -> Response {
+        let app = context.app
+        let user = try context.user
+        let body = try Models.apiKeyCreate.validate(json: context.json)
+        var scopes: [String] = []
+        for scope in body.strings("scopes") ?? [] where !scopes.contains(scope) { scopes.append(scope) }
+        let beyond = scopes.filter { !(context.identity?.scopes.contains($0) ?? false) }
+        guard beyond.isEmpty else {
+            throw HTTPError(403, "Requested scopes exceed your own: \(beyond.joined(separator: " "))")
+        }
+        let now = app.now()
+        let (id, secret, key) = APIKeys.generate()
+        let record = APIKeyRecord(
+            id: id, userID: user.id, name: body.string("name")!, secretHash: APIKeys.secretHash(secret),
+            scopes: scopes, createdAt: now, expiresAt: body.int("expires_in_days").map { now + Int64($0) * 86400 },
+            lastUsedAt: nil, revokedAt: nil)
+        try app.store.insertAPIKey(record)
+        guard case let .object(members) = json(record) else { throw HTTPError.internalServerError }
+        return .json(.object(members + [("key", .string(key))]), status: 201)
+    }
+
+    static func list(_ context: inout Context) throws -> Response {
+        let keys = try context.app.store.listAPIKeys(userID: try context.user.id)
+        return .json(.array(keys.map(json)))
+    }
+
+    static func revoke(_ context: inout Context) throws -> Response {
+        let id = try context.parameters().string("key_id")!
+        guard try context.app.store.revokeAPIKey(id: id, userID: try context.user.id, now: context.app.now()) else {
+            throw HTTPError(404, "API key not found")
+        }
+        return .empty(status: 204)
+    }
+
+    static func json(_ key: APIKeyRecord) -> JSON {
+        .object([
+            ("id", .string(key.id)),
+            ("name", .string(key.name)),
+            ("scopes", .strings(key.scopes)),
+            ("created_at", ISOTime.json(key.createdAt)),
+            ("expires_at", ISOTime.json(key.expiresAt)),
+            ("last_used_at", ISOTime.json(key.lastUsedAt)),
+            ("revoked_at", ISOTime.json(key.revokedAt)),
+        ])
+    }
+}

@@ -1,0 +1,20 @@
+/// The current user's routes of tutorial005.
+enum UserRoutes {
+    static func readMe(_ context: inout Context) throws -> Response {
+        let user = try context.user
+        return .json(.object([
+            ("username", .string(user.username)),
+            ("email", .optional(user.email)),
+            ("full_name", .optional(user.fullName)),
+            ("disabled", .bool(user.disabled)),
+        ]))
+    }
+
+    static func readItems(_ context: inout Context) throws -> Response {
+        .json([.object([("item_id", "Foo"), ("owner", .string(try context.user.username))])])
+    }
+
+    static func status(_ context: inout Context) throws -> Response {
+        .json(.object([("status", "ok")]))
+    }
+}

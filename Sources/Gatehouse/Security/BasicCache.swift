@@ -1,0 +1,47 @@
+import Foundation
+
+/// A short-lived, per-worker memory of successful Basic verifications, so that Argon2
+/// runs once per credential and not on every request. Keyed by an HMAC of the
+/// credentials under a key that lives only in this process; the password is never kept.
+/// An entry counts only while the user's password_changed_at is the one it was made with.
+final class BasicCache: @unchecked Sendable {
+    private struct Entry {
+        let userID: Int64
+        let passwordChangedAt: Int64
+        let expires: Int64
+    }
+
+    private let key = LibCrypto.randomBytes(32)
+    private let lifetime: Int64
+    private var entries: [[UInt8]: Entry] = [:]
+    static let capacity = 10_000
+
+    init(lifetime: Int) { self.lifetime = Int64(lifetime) }
+
+    private func fingerprint(_ username: String, _ password: String) -> [UInt8] {
+        LibCrypto.hmac(.sha256, key: key, data: Array(username.utf8) + [0] + Array(password.utf8))
+    }
+
+    func isValid(username: String, password: String, user: User, now: Int64) -> Bool {
+        guard lifetime > 0 else { return false }
+        let fp = fingerprint(username, password)
+        guard let entry = entries[fp] else { return false }
+        guard entry.expires > now, entry.userID == user.id, entry.passwordChangedAt == user.passwordChangedAt,
+              !user.disabled
+        else {
+            entries[fp] = nil
+            return false
+        }
+        return true
+    }
+
+    func remember(username: String, password: String, user: User, now: Int64) {
+        guard lifetime > 0, !user.disabled else { return }
+        if entries.count >= BasicCache.capacity {
+            entries = entries.filter { $0.value.expires > now }
+            if entries.count >= BasicCache.capacity { entries.removeAll() }
+        }
+        entries[fingerprint(username, password)] = Entry(
+            userID: user.id, passwordChangedAt: user.passwordChangedAt, expires: now + lifetime)
+    }
+}

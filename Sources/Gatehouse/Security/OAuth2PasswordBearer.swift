@@ -1,0 +1,28 @@
+/// `OAuth2PasswordBearer(tokenUrl="token", scopes=…)`: a bearer token in Authorization.
+public struct OAuth2PasswordBearer: SecurityScheme {
+    public let tokenPath: String
+    public var schemeName: String { "OAuth2PasswordBearer" }
+
+    public init(tokenPath: String = "token") { self.tokenPath = tokenPath }
+
+    public func credential(in request: Request) -> Credential? {
+        let header = request.headers["authorization"]
+        let (scheme, token) = AuthorizationHeader.split(header)
+        guard let header, !header.isEmpty, scheme.lowercased() == "bearer" else { return nil }
+        return .bearerToken(token)
+    }
+
+    public var notAuthenticated: HTTPError { challenge("Bearer") }
+
+    public func openAPI(tokenURL: String, scopes: [(name: String, description: String)]) -> JSON {
+        .object([
+            ("type", "oauth2"),
+            ("flows", .object([
+                ("password", .object([
+                    ("scopes", .object(scopes.map { ($0.name, .string($0.description)) })),
+                    ("tokenUrl", .string(tokenURL)),
+                ])),
+            ])),
+        ])
+    }
+}

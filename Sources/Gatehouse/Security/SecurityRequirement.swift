@@ -1,0 +1,48 @@
+/// What a route needs, declared once like FastAPI's `Security(dep, scopes=[…])`: the
+/// schemes it accepts (the first that presents a credential decides), the OAuth2 scopes
+/// (401 with the `Bearer scope="…"` challenge), whether the user must be active (400),
+/// and the roles or permissions it needs (403).
+public struct SecurityRequirement: Sendable {
+    public var schemes: [any SecurityScheme]
+    public var scopes: [String]
+    public var activeUser: Bool
+    public var roles: [String]
+    public var permissions: [String]
+
+    public init(
+        schemes: [any SecurityScheme], scopes: [String] = [], activeUser: Bool = true,
+        roles: [String] = [], permissions: [String] = []
+    ) {
+        precondition(!schemes.isEmpty, "a security requirement names at least one scheme")
+        self.schemes = schemes
+        self.scopes = scopes
+        self.activeUser = activeUser
+        self.roles = roles
+        self.permissions = permissions
+    }
+
+    /// tutorial005's `authenticate_value`.
+    public var challenge: String {
+        scopes.isEmpty ? "Bearer" : "Bearer scope=\"\(scopes.joined(separator: " "))\""
+    }
+
+    var couldNotValidate: HTTPError {
+        HTTPError(401, "Could not validate credentials", headers: Headers([("www-authenticate", challenge)]))
+    }
+
+    var notEnoughScopes: HTTPError {
+        HTTPError(401, "Not enough permissions", headers: Headers([("www-authenticate", challenge)]))
+    }
+
+    static let forbidden = HTTPError(403, "Not enough permissions")
+    static let inactiveUser = HTTPError(400, "Inactive user")
+}
+
+/// The user a credential proved, and what that credential grants.
+public struct Identity: Sendable {
+    public let user: User
+    /// OAuth2 scopes: the token's (or key's) scopes that the user still holds.
+    public let scopes: [String]
+    public let permissions: [String]
+    public let kind: CredentialKind
+}
