@@ -1,0 +1,79 @@
+import Foundation
+import XCTest
+@testable import Gatehouse
+
+/// An App over a fresh store in a temp folder, cheap Argon2 parameters and a fixed clock.
+final class TestApp {
+    let dir: String
+    let app: App
+    var clock: Int64 = 1_800_000_000
+
+    init(_ settings: [String: String] = [:]) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("gh-test-\(UUID().uuidString)").path
+        var env = [
+            "GATEHOUSE_DATA_DIR": dir, "GATEHOUSE_DEMO": "true",
+            "GATEHOUSE_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "GATEHOUSE_ARGON2_MEMORY_KIB": "1024", "GATEHOUSE_ARGON2_TIME_COST": "1", "GATEHOUSE_ARGON2_PARALLELISM": "1",
+            "GATEHOUSE_PASSWORD_MIN_LENGTH": "6",
+        ]
+        for (k, v) in settings { env["GATEHOUSE_" + k.uppercased()] = v }
+        let config = try Config.load(file: nil, environment: env)
+        let store = try Store.open(path: config.databasePath)
+        let keys = try JWTKeySet.load(config: config)
+        let box = ClockBox()
+        app = try App(config: config, store: store, keys: keys, now: { box.value })
+        self.box = box
+        box.value = clock
+        try addUser("johndoe", "secret", fullName: "John Doe", email: "johndoe@example.com", scopes: ["me", "items"])
+        try addUser("alice", "secretalice", fullName: "Alice Chains", email: "alicechains@example.com",
+                    scopes: ["me", "items"], disabled: true)
+    }
+
+    private let box: ClockBox
+    final class ClockBox: @unchecked Sendable { var value: Int64 = 0 }
+
+    func advance(_ seconds: Int64) { box.value += seconds }
+    var now: Int64 { box.value }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    @discardableResult
+    func addUser(_ name: String, _ password: String, fullName: String? = nil, email: String? = nil,
+                 scopes: [String] = [], disabled: Bool = false) throws -> User {
+        try app.store.createUser(
+            username: name, email: email, fullName: fullName, passwordHash: try app.hasher.hash(password),
+            disabled: disabled, scopes: scopes, now: now)
+    }
+
+    func request(_ method: String, _ path: String, query: String = "", headers: [(String, String)] = [],
+                 body: String = "", prefix: String = "") -> Response {
+        app.handle(Request(method: method, path: path, scriptName: prefix, rawQuery: query,
+                           headers: Headers(headers), body: Array(body.utf8)))
+    }
+
+    func login(_ username: String = "johndoe", _ password: String = "secret", scope: String = "me items") -> Response {
+        let body = "username=\(username)&password=\(password)&scope=\(scope.replacingOccurrences(of: " ", with: "+"))"
+        return request("POST", "/token", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body)
+    }
+
+    func token(_ username: String = "johndoe", _ password: String = "secret", scope: String = "me items") throws -> String {
+        let r = login(username, password, scope: scope)
+        XCTAssertEqual(r.status, 200, String(decoding: r.body, as: UTF8.self))
+        return try XCTUnwrap(JSON.parse(r.body)["access_token"]?.stringValue)
+    }
+
+    static func basic(_ user: String, _ password: String) -> String {
+        "Basic " + Base64.encode(Array("\(user):\(password)".utf8))
+    }
+}
+
+func XCTAssertResponse(
+    _ r: Response, _ status: Int, _ body: String, headers: [(String, String)] = [],
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    XCTAssertEqual(r.status, status, file: file, line: line)
+    XCTAssertEqual(String(decoding: r.body, as: UTF8.self), body, file: file, line: line)
+    for (name, value) in headers {
+        XCTAssertEqual(r.headers[name], value, "header \(name)", file: file, line: line)
+    }
+}
