@@ -121,7 +121,7 @@ extension Config {
     }
 
     /// Environment variables with the prefix that are not settings (the tests' and tools' own).
-    static let ignoredEnvironment: Set<String> = ["venv", "bin", "test_verbose"]
+    static let ignoredEnvironment: Set<String> = ["venv", "bin", "test_python", "test_verbose", "config"]
 
     static func isScopeToken(_ s: String) -> Bool {
         !s.isEmpty && s.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }
