@@ -52,6 +52,12 @@ public struct JWTKey: Sendable {
         }
     }
 
+    /// The SubjectPublicKeyInfo PEM of an asymmetric key (nil for HMAC), to hand to verifiers.
+    public var publicPEM: String? {
+        guard case .asymmetric(let key) = material else { return nil }
+        return key.publicPEM
+    }
+
     // MARK: PyJWT's guards against an asymmetric key used as an HMAC secret
 
     private static let pemLabels: [[UInt8]] = [
