@@ -45,6 +45,9 @@ public struct JWTKey: Sendable {
         return try asymmetric(key, algorithm: algorithm, kid: kid)
     }
 
+    /// The same key material and algorithm under another key id.
+    public func withKeyID(_ kid: String?) -> JWTKey { JWTKey(kid: kid, algorithm: algorithm, material: material) }
+
     public var canSign: Bool {
         switch material {
         case .hmac: return true
