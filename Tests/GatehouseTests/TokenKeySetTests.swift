@@ -1,0 +1,166 @@
+import Foundation
+import XCTest
+@testable import Gatehouse
+
+/// JWTKeySet.load(config:): the secret file, asymmetric keys from PEM files, rotation entries.
+final class TokenKeySetTests: XCTestCase {
+    var folder = ""
+
+    override func setUpWithError() throws {
+        folder = NSTemporaryDirectory() + "gatehouse-keys-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    func mode(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber).intValue
+    }
+
+    func write(_ text: String, to name: String, mode: Int = 0o600) throws -> String {
+        let path = folder + "/" + name
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        return path
+    }
+
+    func assertConfigError(_ config: Config, contains fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try JWTKeySet.load(config: config), file: file, line: line) { error in
+            let message = (error as? ConfigError)?.description ?? ""
+            XCTAssertTrue(message.contains(fragment), "\(message)", file: file, line: line)
+        }
+    }
+
+    func testSecretFileIsGeneratedWith0600AndReused() throws {
+        var config = Config()
+        config.dataDir = folder + "/data"  // does not exist yet
+        let keys = try JWTKeySet.load(config: config)
+        let path = folder + "/data/secret_key"
+        XCTAssertEqual(try mode(path), 0o600)
+        XCTAssertEqual(try mode(folder + "/data"), 0o700)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertEqual(text.count, 65)
+        XCTAssertTrue(text.hasSuffix("\n"))
+        XCTAssertTrue(text.dropLast().allSatisfy { "0123456789abcdef".contains($0) })
+
+        // The secret is the hex text: a key made from it verifies the first set's tokens, and a second load reuses it.
+        let token = keys.issue(claims: [("sub", "alice")])
+        let fromText = try JWTKeySet(signingKey: JWTKey.hmac(secret: String(text.dropLast())))
+        XCTAssertNoThrow(try fromText.verify(token, now: 0))
+        let again = try JWTKeySet.load(config: config)
+        XCTAssertNoThrow(try again.verify(token, now: 0))
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), text)
+    }
+
+    func testTwoGeneratedSecretsDiffer() throws {
+        var a = Config(), b = Config()
+        a.secretKeyFile = folder + "/a"
+        b.secretKeyFile = folder + "/b"
+        let token = try JWTKeySet.load(config: a).issue(claims: [])
+        XCTAssertThrowsError(try JWTKeySet.load(config: b).verify(token, now: 0)) {
+            XCTAssertEqual($0 as? JWTError, .invalidSignature)
+        }
+    }
+
+    func testGroupOrOtherReadableSecretFileIsRefused() throws {
+        for mode in [0o640, 0o604, 0o660, 0o644] {
+            var config = Config()
+            config.secretKeyFile = try write(String(repeating: "ab", count: 32) + "\n", to: "secret-\(mode)", mode: mode)
+            assertConfigError(config, contains: "chmod 600")
+        }
+        var config = Config()
+        config.secretKeyFile = try write(String(repeating: "ab", count: 32), to: "ok", mode: 0o400)
+        XCTAssertNoThrow(try JWTKeySet.load(config: config))
+    }
+
+    func testBadSecretFilesAreRefused() throws {
+        var config = Config()
+        config.secretKeyFile = try write("\n", to: "empty")
+        assertConfigError(config, contains: "empty")
+        config.secretKeyFile = try write("short", to: "short")
+        assertConfigError(config, contains: "at least 32 bytes")
+        config.secretKeyFile = try write(TestKeys.rsa.publicPEM, to: "pem")
+        assertConfigError(config, contains: "looks like a PEM or SSH key")
+        config.secretKeyFile = folder
+        assertConfigError(config, contains: "not a regular file")
+    }
+
+    func testConfiguredSecretKeyWinsOverTheFile() throws {
+        var config = Config()
+        config.secretKey = String(decoding: TestKeys.secret, as: UTF8.self)
+        config.secretKeyFile = folder + "/never-created"
+        config.jwtKeyID = "main"
+        let keys = try JWTKeySet.load(config: config)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/never-created"))
+        let token = keys.issue(claims: [("sub", "a")])
+        XCTAssertEqual(String(decoding: Base64.urlDecode(token.split(separator: ".")[0])!, as: UTF8.self),
+                       #"{"alg":"HS256","typ":"JWT","kid":"main"}"#)
+        XCTAssertNoThrow(try JWTKeySet(signingKey: TestKeys.hmac(kid: "main")).verify(token, now: 0))
+    }
+
+    func testAsymmetricKeysAndRotationFromFiles() throws {
+        let old = try XCTUnwrap(OpenSSLKey.generate(.ec(curve: "P-256")))
+        var config = Config()
+        config.jwtAlgorithm = "EdDSA"
+        config.jwtKeyID = "new"
+        config.jwtPrivateKeyFile = try write(TestKeys.ed25519.privatePEM!, to: "ed.pem")
+        config.jwtVerifyKeys = [
+            "old:ES256:" + (try write(old.publicPEM, to: "old.pub.pem")),
+            "legacy:HS256:" + (try write(String(decoding: TestKeys.secret, as: UTF8.self), to: "legacy.secret")),
+        ]
+        config.jwtAudience = "api"
+        config.jwtLeeway = 5
+        let keys = try JWTKeySet.load(config: config)
+        XCTAssertEqual(keys.verificationKeys.map(\.kid), ["new", "old", "legacy"])
+        XCTAssertEqual(keys.claims.leeway, 5)
+
+        let mine = keys.issue(claims: [("aud", "api"), ("exp", 100)])
+        XCTAssertNoThrow(try keys.verify(mine, now: 104))
+        XCTAssertThrowsError(try keys.verify(mine, now: 105)) { XCTAssertEqual($0 as? JWTError, .expired) }
+        let fromOld = try JWTKeySet(signingKey: JWTKey.asymmetric(old, algorithm: .ES256, kid: "old")).issue(claims: [("aud", "api")])
+        XCTAssertNoThrow(try keys.verify(fromOld, now: 0))
+        let fromLegacy = try JWTKeySet(signingKey: TestKeys.hmac(kid: "legacy")).issue(claims: [("aud", "api")])
+        XCTAssertNoThrow(try keys.verify(fromLegacy, now: 0))
+        // The legacy HMAC secret does not verify an HS256 token that names no kid: that selects the EdDSA key.
+        let noKid = try JWTKeySet(signingKey: TestKeys.hmac()).issue(claims: [("aud", "api")])
+        XCTAssertThrowsError(try keys.verify(noKid, now: 0)) { XCTAssertEqual($0 as? JWTError, .algorithmNotAllowed) }
+    }
+
+    func testBadAsymmetricConfigurations() throws {
+        var config = Config()
+        config.jwtAlgorithm = "RS256"
+        assertConfigError(config, contains: "jwt_private_key_file: required")
+        config.jwtPrivateKeyFile = folder + "/missing.pem"
+        assertConfigError(config, contains: "cannot be read")
+        config.jwtPrivateKeyFile = try write(TestKeys.rsa.publicPEM, to: "rsa.pub.pem")
+        assertConfigError(config, contains: "not a private key")
+        config.jwtPrivateKeyFile = try write(TestKeys.p256.privatePEM!, to: "ec.pem")
+        assertConfigError(config, contains: "does not fit RS256")
+        config.jwtPrivateKeyFile = try write("garbage", to: "garbage.pem")
+        assertConfigError(config, contains: "not a readable")
+        config.jwtPrivateKeyFile = try write(TestKeys.rsa.privatePEM!, to: "rsa.pem")
+        XCTAssertNoThrow(try JWTKeySet.load(config: config))
+        config.jwtVerifyKeys = ["x:none:/dev/null"]
+        assertConfigError(config, contains: "unsupported algorithm 'none'")
+        config.jwtVerifyKeys = [":RS256:" + config.jwtPrivateKeyFile!]
+        assertConfigError(config, contains: "expected kid:ALG")
+        config.jwtKeyID = "a"
+        config.jwtVerifyKeys = ["a:RS256:" + config.jwtPrivateKeyFile!]
+        assertConfigError(config, contains: "more than one key")
+    }
+
+    func testEncryptedPEMIsRefusedWithoutPrompting() throws {
+        // `openssl genpkey -algorithm ed25519 -aes-128-cbc -pass pass:x`: loading must fail, not read a terminal.
+        let encrypted = """
+            -----BEGIN ENCRYPTED PRIVATE KEY-----
+            MIGbMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAj/VFMSVgiadAICCAAw
+            DAYIKoZIhvcNAgkFADAdBglghkgBZQMEAQIEENNpTR8zq0lSwxgSRrb5SIUEQGK1
+            /MZt3T4xlVu2YqVIqsTeDP63+V9amQXXLvl4JVw/0Q+ox0ah6LEeoAFU2Fjz90r0
+            NukPqmuEiEDLQCBb7o8=
+            -----END ENCRYPTED PRIVATE KEY-----
+            """
+        XCTAssertNil(OpenSSLKey.load(pem: Array(encrypted.utf8)))
+    }
+}
