@@ -10,13 +10,9 @@ enum APIKeyRoutes {
         guard beyond.isEmpty else {
             throw HTTPError(403, "Requested scopes exceed your own: \(beyond.joined(separator: " "))")
         }
-        let now = app.now()
-        let (id, secret, key) = APIKeys.generate()
-        let record = APIKeyRecord(
-            id: id, userID: user.id, name: body.string("name")!, secretHash: APIKeys.secretHash(secret),
-            scopes: scopes, createdAt: now, expiresAt: body.int("expires_in_days").map { now + Int64($0) * 86400 },
-            lastUsedAt: nil, revokedAt: nil)
-        try app.store.insertAPIKey(record)
+        let (record, key) = try APIKeys.issue(
+            in: app.store, userID: user.id, name: body.string("name")!, scopes: scopes,
+            expiresInDays: body.int("expires_in_days"), now: app.now())
         guard case let .object(members) = json(record) else { throw HTTPError.internalServerError }
         return .json(.object(members + [("key", .string(key))]), status: 201)
     }

@@ -28,4 +28,16 @@ public enum APIKeys {
     }
 
     public static func secretHash(_ secret: String) -> [UInt8] { LibCrypto.digest(.sha256, Array(secret.utf8)) }
+
+    /// Creates and stores a key; the returned plaintext exists nowhere else.
+    public static func issue(
+        in store: Store, userID: Int64, name: String, scopes: [String], expiresInDays: Int?, now: Int64
+    ) throws -> (record: APIKeyRecord, key: String) {
+        let (id, secret, key) = generate()
+        let record = APIKeyRecord(
+            id: id, userID: userID, name: name, secretHash: secretHash(secret), scopes: scopes, createdAt: now,
+            expiresAt: expiresInDays.map { now + Int64($0) * 86400 }, lastUsedAt: nil, revokedAt: nil)
+        try store.insertAPIKey(record)
+        return (record, key)
+    }
 }
