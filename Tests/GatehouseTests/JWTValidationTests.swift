@@ -353,6 +353,9 @@ final class JWTValidationTests: XCTestCase {
         assertRejected(try hs256(#"{"sub":"a"} trailing"#), by: keys, .malformed("Invalid payload string: Extra data"))
         assertRejected(try hs256(#"{"sub":"alice","sub":"admin"}"#), by: keys, .malformed("Duplicate payload member"))
         assertRejected(try hs256(""), by: keys, .malformed("Invalid payload string: Expecting value"))
+        let many = (0..<20).map { #""c\#($0)":\#($0)"# }.joined(separator: ",")
+        assertAccepted(try hs256("{" + many + "}"), by: keys)
+        assertRejected(try hs256("{" + many + #","c3":"again"}"#), by: keys, .malformed("Duplicate payload member"))
     }
 
     func testClaimsComeBackInOrder() throws {

@@ -4,6 +4,16 @@ public enum Base64 {
     static let standard = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     static let url = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
+    // Built once: decoding is on the token-verification hot path.
+    static let standardTable = decodingTable(standard)
+    static let urlTable = decodingTable(url)
+
+    static func decodingTable(_ alphabet: [UInt8]) -> [UInt8] {
+        var table = [UInt8](repeating: 255, count: 256)
+        for (i, c) in alphabet.enumerated() { table[Int(c)] = UInt8(i) }
+        return table
+    }
+
     public static func encode(_ bytes: [UInt8]) -> String { encode(bytes, alphabet: standard, pad: true) }
     /// base64url without padding, as JWS uses it.
     public static func urlEncode(_ bytes: [UInt8]) -> String { encode(bytes, alphabet: url, pad: false) }
@@ -38,8 +48,7 @@ public enum Base64 {
     }
 
     static func decode(_ input: [UInt8], alphabet: [UInt8], padded: Bool) -> [UInt8]? {
-        var table = [UInt8](repeating: 255, count: 256)
-        for (i, c) in alphabet.enumerated() { table[Int(c)] = UInt8(i) }
+        let table = alphabet == url ? urlTable : alphabet == standard ? standardTable : decodingTable(alphabet)
         var chars = input[...]
         if padded {
             guard input.count % 4 == 0 else { return nil }

@@ -111,12 +111,19 @@ public enum JWS {
         let value: JSON
         do { value = try JSON.parse(bytes) } catch { throw .malformed("Invalid \(what) string: \(error.message)") }
         guard let members = value.objectValue else { throw .malformed("Invalid \(what) string: must be a json object") }
-        if members.count > 1 {
-            var seen = Set<String>(minimumCapacity: members.count)
-            for (name, _) in members where !seen.insert(name).inserted {
-                throw .malformed("Duplicate \(what) member")
-            }
-        }
+        if hasDuplicateNames(members) { throw .malformed("Duplicate \(what) member") }
         return members
+    }
+
+    private static func hasDuplicateNames(_ members: [(String, JSON)]) -> Bool {
+        // Tokens hold a handful of members: comparing pairs beats hashing into a Set.
+        if members.count <= 16 {
+            for i in members.indices.dropFirst() where members[..<i].contains(where: { $0.0 == members[i].0 }) {
+                return true
+            }
+            return false
+        }
+        var seen = Set<String>(minimumCapacity: members.count)
+        return members.contains { !seen.insert($0.0).inserted }
     }
 }
