@@ -1,2 +1,3 @@
 #include <fcgiapp.h>
 #include <fcgios.h>
+#include <sys/signalfd.h>

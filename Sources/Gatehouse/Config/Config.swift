@@ -120,8 +120,9 @@ extension Config {
         return config
     }
 
-    /// Environment variables with the prefix that are not settings (the tests' and tools' own).
-    static let ignoredEnvironment: Set<String> = ["venv", "bin", "test_python", "test_verbose", "config"]
+    /// Environment variables with the prefix that are not settings (the tests' and tools' own;
+    /// GATEHOUSE_CONFIG names the config file where no --config can be given: CGI, spawn-fcgi).
+    static let ignoredEnvironment: Set<String> = ["venv", "bin", "test_python", "test_verbose", "config", "keep_tmp"]
 
     static func isScopeToken(_ s: String) -> Bool {
         !s.isEmpty && s.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }

@@ -1,0 +1,199 @@
+import CFastCGI
+import Gatehouse
+import Glibc
+import Logging
+
+/// Builds a worker's App after fork, so that each worker owns its own resources
+/// (its SQLite connection, caches) and nothing is shared across processes.
+public typealias AppFactory = @Sendable (Config) throws -> App
+
+/// The prefork master: holds the listening socket, keeps `config.workerCount` workers
+/// running, restarts one that dies, replaces them all on SIGHUP (new ones first, then
+/// the old ones drain), and on SIGTERM/SIGINT lets them finish and exits 0.
+///
+/// Signals are blocked and read from a signalfd in one poll loop: no handlers, no
+/// threads, so fork(2) from Swift stays safe.
+public final class Supervisor {
+    struct Worker {
+        var generation: Int
+        var started: Double
+        var stopping = false
+    }
+
+    let listener: Listener
+    var config: Config
+    let reload: () throws -> Config
+    let factory: AppFactory
+    var logger: Logger
+
+    var workers: [pid_t: Worker] = [:]
+    var generation = 0
+    var restartsDue: [Double] = []
+    var drainDeadline: Double? = nil
+    var signalFD: Int32 = -1
+
+    /// How long in-flight requests get on SIGTERM before the workers are killed.
+    public var drainTimeout = 30.0
+    /// A worker that dies sooner than this after its start is restarted after `restartDelay`, not at once.
+    static let crashWindow = 1.0
+    static let restartDelay = 0.5
+
+    /// `reload` re-reads the configuration on SIGHUP (a failure keeps the running workers).
+    public init(listener: Listener, config: Config, reload: @escaping () throws -> Config, factory: @escaping AppFactory, logger: Logger) {
+        self.listener = listener
+        self.config = config
+        self.reload = reload
+        self.factory = factory
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM/SIGINT and all workers have exited; returns the exit status.
+    public func run() -> Int32 {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&mask, s) }
+        sigprocmask(SIG_BLOCK, &mask, nil)
+        signalFD = signalfd(-1, &mask, Int32(SFD_CLOEXEC | SFD_NONBLOCK))
+        guard signalFD >= 0 else {
+            logger.critical("signalfd failed: \(String(cString: strerror(errno)))")
+            return 1
+        }
+        defer {
+            close(signalFD)
+            listener.close()
+        }
+        logger.info("listening on \(listener.description) with \(config.workerCount) workers")
+        for _ in 0..<config.workerCount { spawn() }
+
+        while true {
+            var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
+            _ = poll(&fds, 1, 200)
+            readSignals()
+            reap()
+            if let deadline = drainDeadline {
+                if workers.isEmpty { break }
+                if now() > deadline {
+                    logger.warning("drain timeout: killing \(workers.count) workers")
+                    killAll(SIGKILL)
+                    drainDeadline = now() + 5
+                }
+                continue
+            }
+            let due = restartsDue.filter { $0 <= now() }
+            restartsDue.removeAll { $0 <= now() }
+            for _ in due { spawn() }
+        }
+        logger.info("stopped")
+        return 0
+    }
+
+    func readSignals() {
+        var info = signalfd_siginfo()
+        while read(signalFD, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
+            switch Int32(info.ssi_signo) {
+            case SIGTERM, SIGINT:
+                if drainDeadline == nil {
+                    logger.info("stopping: letting \(workers.count) workers finish their requests")
+                    drainDeadline = now() + drainTimeout
+                    restartsDue = []
+                    killAll(SIGTERM)
+                } else {
+                    logger.warning("second stop signal: killing the workers")
+                    killAll(SIGKILL)
+                }
+            case SIGHUP:
+                if drainDeadline == nil { replaceWorkers() }
+            default:
+                break  // SIGCHLD: reap() runs after every wake-up
+            }
+        }
+    }
+
+    /// SIGHUP: a new configuration and new workers; the old ones finish and leave.
+    func replaceWorkers() {
+        let fresh: Config
+        do {
+            fresh = try reload()
+        } catch {
+            logger.error("reload failed, keeping the running configuration: \(error)")
+            return
+        }
+        if fresh.listen != config.listen || fresh.socketMode != config.socketMode || fresh.socketOwner != config.socketOwner {
+            logger.warning("reload: listen/socket settings changed; they take effect on restart only")
+        }
+        config = fresh
+        logger.logLevel = Logger.Level(rawValue: fresh.logLevel) ?? logger.logLevel
+        generation += 1
+        restartsDue = []
+        let old = workers.filter { $0.value.generation < generation }.map(\.key)
+        for _ in 0..<config.workerCount { spawn() }
+        for pid in old {
+            workers[pid]?.stopping = true
+            kill(pid, SIGTERM)
+        }
+        logger.info("reloaded: \(config.workerCount) new workers, \(old.count) old ones finishing")
+    }
+
+    func spawn() {
+        let masterPID = getpid()
+        let pid = fork()
+        if pid < 0 {
+            logger.error("fork failed: \(String(cString: strerror(errno)))")
+            restartsDue.append(now() + Supervisor.restartDelay)
+            return
+        }
+        if pid == 0 {
+            _exit(workerMain(masterPID: masterPID))
+        }
+        workers[pid] = Worker(generation: generation, started: now())
+    }
+
+    /// In the child, right after fork: undo the master's signal setup, build the App, serve.
+    func workerMain(masterPID: pid_t) -> Int32 {
+        close(signalFD)
+        signal(SIGINT, SIG_IGN)  // Ctrl-C reaches the whole process group; the master decides
+        signal(SIGHUP, SIG_IGN)
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for s in [SIGINT, SIGHUP, SIGCHLD] { sigaddset(&unblock, s) }
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
+
+        var workerLogger = logger
+        workerLogger[metadataKey: "worker"] = "\(getpid())"
+        let app: App
+        do {
+            app = try factory(config)
+        } catch {
+            workerLogger.critical("worker cannot start: \(error)")
+            return 78  // EX_CONFIG
+        }
+        return FastCGIWorker.run(listenFD: listener.fd, app: app, logger: workerLogger, masterPID: masterPID)
+    }
+
+    func reap() {
+        var status: Int32 = 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return }
+            guard let worker = workers.removeValue(forKey: pid) else { continue }
+            let how = status & 0x7f == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
+            if worker.stopping || drainDeadline != nil {
+                logger.debug("worker \(pid) \(how)")
+                continue
+            }
+            logger.warning("worker \(pid) \(how); starting another")
+            let crashedEarly = now() - worker.started < Supervisor.crashWindow
+            restartsDue.append(now() + (crashedEarly ? Supervisor.restartDelay : 0))
+        }
+    }
+
+    func killAll(_ signal: Int32) {
+        for pid in workers.keys { kill(pid, signal) }
+    }
+
+    func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
