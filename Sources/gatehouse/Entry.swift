@@ -21,7 +21,7 @@ enum GatehouseEntry {
 
     /// Builds the App a worker (or a CGI run) serves with; runs in the worker after fork.
     static let makeApp: AppFactory = { config in
-        App(config: config, logger: logger(config))
+        try App.open(config: config, logger: logger(config))
     }
 
     static func logger(_ config: Config, label: String = "gatehouse") -> Logger {
