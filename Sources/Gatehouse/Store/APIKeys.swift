@@ -1,0 +1,100 @@
+/// An API key as stored: the public id, and only a hash of the secret.
+public struct APIKeyRecord: Sendable, Equatable {
+    public var id: String
+    public var userID: Int64
+    public var name: String
+    public var secretHash: [UInt8]
+    public var scopes: [String]
+    public var createdAt: Int64
+    public var expiresAt: Int64?
+    public var lastUsedAt: Int64?
+    public var revokedAt: Int64?
+
+    public init(id: String, userID: Int64, name: String, secretHash: [UInt8], scopes: [String], createdAt: Int64,
+                expiresAt: Int64? = nil, lastUsedAt: Int64? = nil, revokedAt: Int64? = nil) {
+        self.id = id
+        self.userID = userID
+        self.name = name
+        self.secretHash = secretHash
+        self.scopes = scopes
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
+}
+
+extension Store {
+    static let apiKeyColumns = "id, user_id, name, secret_hash, scopes, created_at, expires_at, last_used_at, revoked_at"
+    /// last_used_at is only rewritten when it moved at least this much, so that
+    /// authenticating with a key is a read, not a write, almost always.
+    public static let touchGranularity: Int64 = 60
+
+    /// duplicate when the id is taken, notFound when the user does not exist.
+    public func insertAPIKey(_ key: APIKeyRecord) throws {
+        try Store.checkScopes(key.scopes)
+        try locked {
+            try connection.transaction {
+                guard try !connection.query("SELECT 1 FROM users WHERE id = ?", [.int(key.userID)], { _ in true }).isEmpty else {
+                    throw StoreError.notFound("user #\(key.userID)")
+                }
+                do {
+                    try connection.run(
+                        "INSERT INTO api_keys (\(Store.apiKeyColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [.text(key.id), .int(key.userID), .text(key.name), .blob(key.secretHash),
+                         .text(Store.joinList(Store.unique(key.scopes))), .int(key.createdAt), .optional(key.expiresAt),
+                         .optional(key.lastUsedAt), .optional(key.revokedAt)])
+                } catch let error where Store.isUniqueViolation(error) {
+                    throw StoreError.duplicate("API key '\(key.id)'")
+                }
+            }
+        }
+    }
+
+    public func apiKey(id: String) throws -> APIKeyRecord? {
+        try locked {
+            try connection.query("SELECT \(Store.apiKeyColumns) FROM api_keys WHERE id = ?", [.text(id)], Store.readAPIKey).first
+        }
+    }
+
+    /// The user's keys, revoked ones included, oldest first.
+    public func listAPIKeys(userID: Int64) throws -> [APIKeyRecord] {
+        try locked {
+            try connection.query(
+                "SELECT \(Store.apiKeyColumns) FROM api_keys WHERE user_id = ? ORDER BY created_at, rowid",
+                [.int(userID)], Store.readAPIKey)
+        }
+    }
+
+    /// Revokes the key (when `userID` is given, only if it is theirs). True when such a
+    /// key exists; revoking again keeps the first revocation time.
+    @discardableResult
+    public func revokeAPIKey(id: String, userID: Int64? = nil, now: Int64 = Store.now()) throws -> Bool {
+        try locked {
+            try connection.run(
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND (? IS NULL OR user_id = ?)",
+                [.int(now), .text(id), .optional(userID), .optional(userID)]) == 1
+        }
+    }
+
+    /// Records a use of the key; writes only when last_used_at is unset or at least
+    /// `touchGranularity` seconds old. True when it wrote.
+    @discardableResult
+    public func touchAPIKey(id: String, now: Int64 = Store.now()) throws -> Bool {
+        try locked {
+            guard let last = try connection.query(
+                "SELECT last_used_at FROM api_keys WHERE id = ?", [.text(id)], { $0.optionalInt(0) }).first
+            else { return false }
+            if let last, now - last < Store.touchGranularity { return false }
+            return try connection.run(
+                "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)",
+                [.int(now), .text(id), .int(now - Store.touchGranularity)]) == 1
+        }
+    }
+
+    static func readAPIKey(_ row: SQLRow) -> APIKeyRecord {
+        APIKeyRecord(id: row.text(0), userID: row.int(1), name: row.text(2), secretHash: row.blob(3),
+                     scopes: Store.splitList(row.text(4)), createdAt: row.int(5), expiresAt: row.optionalInt(6),
+                     lastUsedAt: row.optionalInt(7), revokedAt: row.optionalInt(8))
+    }
+}

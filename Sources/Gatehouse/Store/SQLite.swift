@@ -1,0 +1,149 @@
+import CSQLite
+import Foundation
+
+/// A value bound to a `?` parameter. SQL text is always a constant; values only ever travel as these.
+enum SQLValue {
+    case int(Int64)
+    case text(String)
+    case blob([UInt8])
+    case null
+
+    static func optional(_ s: String?) -> SQLValue { s.map(SQLValue.text) ?? .null }
+    static func optional(_ n: Int64?) -> SQLValue { n.map(SQLValue.int) ?? .null }
+}
+
+/// One row of a result, read by column index.
+struct SQLRow {
+    let statement: OpaquePointer
+
+    func isNull(_ i: Int32) -> Bool { sqlite3_column_type(statement, i) == SQLITE_NULL }
+    func int(_ i: Int32) -> Int64 { sqlite3_column_int64(statement, i) }
+    func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
+    func text(_ i: Int32) -> String {
+        guard let p = sqlite3_column_text(statement, i) else { return "" }
+        let n = Int(sqlite3_column_bytes(statement, i))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+    func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+    func blob(_ i: Int32) -> [UInt8] {
+        let n = Int(sqlite3_column_bytes(statement, i))
+        guard n > 0, let p = sqlite3_column_blob(statement, i) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
+    }
+}
+
+/// One SQLite connection: WAL, a busy timeout, foreign keys on, and a prepared
+/// statement cached per SQL text. Not thread-safe by itself; `Store` serialises access.
+final class SQLiteConnection {
+    private let db: OpaquePointer
+    private var statements: [String: OpaquePointer] = [:]
+    private var transactionDepth = 0
+
+    init(path: String) throws(StoreError) {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        guard rc == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(handle)
+            throw StoreError.sqlite(code: rc, message: "cannot open \(path): \(message)")
+        }
+        db = handle
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, 5000)
+        try execute("PRAGMA journal_mode = WAL")
+        try execute("PRAGMA foreign_keys = ON")
+        try execute("PRAGMA synchronous = NORMAL")
+    }
+
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(db)
+    }
+
+    /// Runs constant SQL (DDL, pragmas); never used with values.
+    func execute(_ sql: String) throws(StoreError) {
+        var error: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &error)
+        if rc != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_free(error)
+            throw StoreError.sqlite(code: rc, message: message)
+        }
+    }
+
+    /// Runs a statement that returns no rows; the number of rows it changed.
+    @discardableResult
+    func run(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> Int {
+        let statement = try prepared(sql, values)
+        defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        let rc = sqlite3_step(statement)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw failure(rc) }
+        return Int(sqlite3_changes(db))
+    }
+
+    func query<T>(_ sql: String, _ values: [SQLValue] = [], _ read: (SQLRow) -> T) throws(StoreError) -> [T] {
+        let statement = try prepared(sql, values)
+        defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        var rows: [T] = []
+        while true {
+            let rc = sqlite3_step(statement)
+            if rc == SQLITE_DONE { return rows }
+            guard rc == SQLITE_ROW else { throw failure(rc) }
+            rows.append(read(SQLRow(statement: statement)))
+        }
+    }
+
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
+
+    /// Runs `body` in one IMMEDIATE transaction (nested calls join the outer one);
+    /// any error rolls everything back.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        if transactionDepth > 0 { return try body() }
+        try execute("BEGIN IMMEDIATE")
+        transactionDepth += 1
+        defer { transactionDepth -= 1 }
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func prepared(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> OpaquePointer {
+        let statement: OpaquePointer
+        if let cached = statements[sql] {
+            statement = cached
+        } else {
+            var fresh: OpaquePointer?
+            let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &fresh, nil)
+            guard rc == SQLITE_OK, let fresh else { throw failure(rc) }
+            statements[sql] = fresh
+            statement = fresh
+        }
+        precondition(Int(sqlite3_bind_parameter_count(statement)) == values.count, "parameter count for: \(sql)")
+        for (offset, value) in values.enumerated() {
+            let i = Int32(offset + 1)
+            let rc: Int32
+            switch value {
+            case let .int(n): rc = sqlite3_bind_int64(statement, i, n)
+            case let .text(s): rc = sqlite3_bind_text(statement, i, s, Int32(s.utf8.count), SQLiteConnection.transient)
+            case let .blob(b):
+                rc = b.withUnsafeBytes { sqlite3_bind_blob(statement, i, $0.baseAddress, Int32($0.count), SQLiteConnection.transient) }
+            case .null: rc = sqlite3_bind_null(statement, i)
+            }
+            guard rc == SQLITE_OK else { sqlite3_clear_bindings(statement); throw failure(rc) }
+        }
+        return statement
+    }
+
+    private func failure(_ rc: Int32) -> StoreError {
+        StoreError.sqlite(code: rc, message: String(cString: sqlite3_errmsg(db)))
+    }
+
+    /// SQLITE_TRANSIENT: SQLite copies the bound bytes before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+}

@@ -1,0 +1,142 @@
+import CSQLite
+import Foundation
+
+public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
+    case duplicate(String)
+    case notFound(String)
+    /// A value the store refuses before any SQL runs (a username, scope or role name).
+    case invalid(String)
+    case sqlite(code: Int32, message: String)
+
+    public var description: String {
+        switch self {
+        case let .duplicate(what): return "\(what) already exists"
+        case let .notFound(what): return "\(what) not found"
+        case let .invalid(why): return why
+        case let .sqlite(code, message): return "database error \(code): \(message)"
+        }
+    }
+}
+
+/// Users, roles and API keys in one SQLite file. One connection; every call is
+/// serialised by a lock so the store can be shared, though each worker owns its own.
+public final class Store: @unchecked Sendable {
+    let connection: SQLiteConnection
+    private let lock = NSRecursiveLock()
+    public let path: String
+
+    private init(path: String, connection: SQLiteConnection) {
+        self.path = path
+        self.connection = connection
+    }
+
+    /// Opens (creating the folder 0700 and the file 0600 when missing) and migrates.
+    public static func open(path: String) throws -> Store {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try makeDirectory(directory) }
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+            if fd < 0, errno != EEXIST {
+                throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))")
+            }
+            if fd >= 0 { close(fd) }
+        }
+        let store = Store(path: path, connection: try SQLiteConnection(path: path))
+        try store.migrate()
+        return store
+    }
+
+    private static func makeDirectory(_ directory: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: "\(directory) is not a directory")
+            }
+            return
+        }
+        let parent = (directory as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != directory { try makeDirectory(parent) }
+        if mkdir(directory, 0o700) != 0, errno != EEXIST {
+            throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: "cannot create \(directory): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// Runs `body` in one transaction: all of its writes happen, or none.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try locked { try connection.transaction(body) }
+    }
+
+    public static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    /// 1–64 characters of `A–Z a–z 0–9 . _ @ + -`: what a username may be, everywhere.
+    public static func validUsername(_ name: String) -> Bool {
+        let bytes = name.utf8
+        return (1...64).contains(bytes.count) && bytes.allSatisfy(isNameByte)
+    }
+
+    /// Role names follow the username rule, plus `:` (`users:admin`).
+    public static func validRoleName(_ name: String) -> Bool {
+        let bytes = name.utf8
+        return (1...64).contains(bytes.count) && bytes.allSatisfy { isNameByte($0) || $0 == UInt8(ascii: ":") }
+    }
+
+    /// Scopes and permissions: OAuth2 scope-tokens (RFC 6749 §3.3), at most 128 bytes.
+    public static func validScope(_ scope: String) -> Bool {
+        scope.utf8.count <= 128 && Config.isScopeToken(scope)
+    }
+
+    private static func isNameByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "@"),
+            UInt8(ascii: "+"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    static func checkUsername(_ name: String) throws(StoreError) {
+        guard validUsername(name) else {
+            throw .invalid("invalid username: use 1 to 64 characters among A-Z a-z 0-9 . _ @ + -")
+        }
+    }
+
+    static func checkRoleName(_ name: String) throws(StoreError) {
+        guard validRoleName(name) else {
+            throw .invalid("invalid role name: use 1 to 64 characters among A-Z a-z 0-9 . _ @ + - :")
+        }
+    }
+
+    static func checkScopes(_ scopes: [String], kind: String = "scope") throws(StoreError) {
+        for scope in scopes where !validScope(scope) {
+            throw .invalid("invalid \(kind) '\(scope.prefix(128))': printable ASCII without spaces, quotes or backslashes")
+        }
+    }
+
+    static func joinList(_ items: [String]) -> String { items.joined(separator: " ") }
+    static func splitList(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
+
+    /// The items without repeats, first occurrence kept.
+    static func unique(_ items: [String]) -> [String] {
+        var seen = Set<String>()
+        return items.filter { seen.insert($0).inserted }
+    }
+
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        if case let .sqlite(code, _) = error as? StoreError {
+            return code == constraintUnique || code == constraintPrimaryKey
+        }
+        return false
+    }
+
+    // Extended result codes (sqlite3.h macros that Swift does not import).
+    static let constraintPrimaryKey = SQLITE_CONSTRAINT | (6 << 8)
+    static let constraintUnique = SQLITE_CONSTRAINT | (8 << 8)
+}

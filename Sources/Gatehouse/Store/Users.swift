@@ -1,0 +1,137 @@
+public struct User: Sendable, Equatable {
+    public var id: Int64
+    public var username: String
+    public var email: String?
+    public var fullName: String?
+    public var passwordHash: String
+    public var disabled: Bool
+    /// Scopes granted to the user directly, in grant order.
+    public var scopes: [String]
+    /// Roles granted to the user, in grant order.
+    public var roles: [String]
+    public var createdAt: Int64
+    public var updatedAt: Int64
+    public var passwordChangedAt: Int64
+
+    public init(id: Int64, username: String, email: String? = nil, fullName: String? = nil, passwordHash: String,
+                disabled: Bool = false, scopes: [String] = [], roles: [String] = [], createdAt: Int64,
+                updatedAt: Int64, passwordChangedAt: Int64) {
+        self.id = id
+        self.username = username
+        self.email = email
+        self.fullName = fullName
+        self.passwordHash = passwordHash
+        self.disabled = disabled
+        self.scopes = scopes
+        self.roles = roles
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.passwordChangedAt = passwordChangedAt
+    }
+}
+
+extension Store {
+    static let userColumns =
+        "id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at, password_changed_at"
+
+    /// nil for an unknown user, and for a name no user could have.
+    public func user(named username: String) throws -> User? {
+        guard Store.validUsername(username) else { return nil }
+        return try locked {
+            try connection.query("SELECT \(Store.userColumns) FROM users WHERE username = ?", [.text(username)], Store.readUser)
+                .first.map(withRoles)
+        }
+    }
+
+    public func user(id: Int64) throws -> User? {
+        try locked {
+            try connection.query("SELECT \(Store.userColumns) FROM users WHERE id = ?", [.int(id)], Store.readUser)
+                .first.map(withRoles)
+        }
+    }
+
+    /// StoreError.duplicate when the username is taken, .invalid for a bad username or scope.
+    @discardableResult
+    public func createUser(username: String, email: String? = nil, fullName: String? = nil, passwordHash: String,
+                           disabled: Bool = false, scopes: [String] = [], now: Int64 = Store.now()) throws -> User {
+        try Store.checkUsername(username)
+        try Store.checkScopes(scopes)
+        let scopes = Store.unique(scopes)
+        return try locked {
+            do {
+                try connection.run(
+                    """
+                    INSERT INTO users (username, email, full_name, password_hash, disabled, scopes,
+                                       created_at, updated_at, password_changed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [.text(username), .optional(email), .optional(fullName), .text(passwordHash), .int(disabled ? 1 : 0),
+                     .text(Store.joinList(scopes)), .int(now), .int(now), .int(now)])
+            } catch let error where Store.isUniqueViolation(error) {
+                throw StoreError.duplicate("user '\(username)'")
+            }
+            return User(id: connection.lastInsertRowID, username: username, email: email, fullName: fullName,
+                        passwordHash: passwordHash, disabled: disabled, scopes: scopes, roles: [], createdAt: now,
+                        updatedAt: now, passwordChangedAt: now)
+        }
+    }
+
+    /// Saves email, full name, disabled and scopes (not the username, hash or roles).
+    @discardableResult
+    public func updateUser(_ user: User, now: Int64 = Store.now()) throws -> User {
+        try Store.checkScopes(user.scopes)
+        let scopes = Store.unique(user.scopes)
+        return try locked {
+            let changed = try connection.run(
+                "UPDATE users SET email = ?, full_name = ?, disabled = ?, scopes = ?, updated_at = ? WHERE id = ?",
+                [.optional(user.email), .optional(user.fullName), .int(user.disabled ? 1 : 0),
+                 .text(Store.joinList(scopes)), .int(now), .int(user.id)])
+            guard changed == 1, let saved = try self.user(id: user.id) else {
+                throw StoreError.notFound("user '\(user.username)'")
+            }
+            return saved
+        }
+    }
+
+    public func setPasswordHash(userID: Int64, hash: String, now: Int64 = Store.now()) throws {
+        try locked {
+            let changed = try connection.run(
+                "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?",
+                [.text(hash), .int(now), .int(now), .int(userID)])
+            guard changed == 1 else { throw StoreError.notFound("user #\(userID)") }
+        }
+    }
+
+    /// Deletes the user with their role grants and API keys; false when there was none.
+    @discardableResult
+    public func deleteUser(id: Int64) throws -> Bool {
+        try locked { try connection.run("DELETE FROM users WHERE id = ?", [.int(id)]) == 1 }
+    }
+
+    /// Users in id (creation) order.
+    public func listUsers(offset: Int = 0, limit: Int = 100) throws -> [User] {
+        try locked {
+            try connection.query(
+                "SELECT \(Store.userColumns) FROM users ORDER BY id LIMIT ? OFFSET ?",
+                [.int(Int64(max(0, limit))), .int(Int64(max(0, offset)))], Store.readUser
+            ).map(withRoles)
+        }
+    }
+
+    public func countUsers() throws -> Int {
+        try locked { try connection.query("SELECT COUNT(*) FROM users") { Int($0.int(0)) }.first ?? 0 }
+    }
+
+    static func readUser(_ row: SQLRow) -> User {
+        User(id: row.int(0), username: row.text(1), email: row.optionalText(2), fullName: row.optionalText(3),
+             passwordHash: row.text(4), disabled: row.int(5) != 0, scopes: Store.splitList(row.text(6)), roles: [],
+             createdAt: row.int(7), updatedAt: row.int(8), passwordChangedAt: row.int(9))
+    }
+
+    private func withRoles(_ user: User) throws -> User {
+        var user = user
+        user.roles = try connection.query(
+            "SELECT role_name FROM user_roles WHERE user_id = ? ORDER BY rowid", [.int(user.id)]) { $0.text(0) }
+        return user
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// The keys of one Gatehouse: the signing key, the keys that verify, and the claim
+/// rules. Built once from `Config`; issuing and verifying are then read-only.
+public final class JWTKeySet: Sendable {
+    public let signingKey: JWTKey
+    /// The signing key first, then the extra verification keys.
+    public let verificationKeys: [JWTKey]
+    public let claims: JWTClaims
+    public let maxTokenLength: Int
+    private let keysByID: [String: JWTKey]
+    private let headerSegment: [UInt8]
+
+    public init(signingKey: JWTKey, verificationKeys: [JWTKey] = [], claims: JWTClaims = JWTClaims(),
+                maxTokenLength: Int = 8192) throws(JWTKeyError)
+    {
+        guard signingKey.canSign else { throw .notAPrivateKey }
+        let all = [signingKey] + verificationKeys
+        var byID: [String: JWTKey] = [:]
+        for key in all {
+            guard let kid = key.kid else { continue }
+            guard byID.updateValue(key, forKey: kid) == nil else { throw .duplicateKeyID(kid) }
+        }
+        self.signingKey = signingKey
+        self.verificationKeys = all
+        self.claims = claims
+        self.maxTokenLength = maxTokenLength
+        self.keysByID = byID
+        var header: [(String, JSON)] = [("alg", .string(signingKey.algorithm.rawValue)), ("typ", "JWT")]
+        if let kid = signingKey.kid { header.append(("kid", .string(kid))) }
+        self.headerSegment = Array(Base64.urlEncode(JSON.object(header).bytes).utf8)
+    }
+
+    /// A signed token with header `{"alg":…,"typ":"JWT"[,"kid":…]}` and the claims in the order given.
+    public func issue(claims: [(String, JSON)]) -> String {
+        var input = headerSegment
+        input.append(UInt8(ascii: "."))
+        input += Base64.urlEncode(JSON.object(claims).bytes).utf8
+        let signature = JWS.signature(over: input, key: signingKey)
+        input.append(UInt8(ascii: "."))
+        input += Base64.urlEncode(signature).utf8
+        return String(decoding: input, as: UTF8.self)
+    }
+
+    /// The claims of a token that is well-formed, signed by one of our keys with that
+    /// key's algorithm, and valid at `now` (seconds since the epoch).
+    public func verify(_ token: String, now: Int64) throws(JWTError) -> [(String, JSON)] {
+        let verified = try JWS.verify(token, maxLength: maxTokenLength) { kid in
+            guard let kid else { return signingKey }
+            return keysByID[kid]
+        }
+        let payload = try JWS.parseObject(verified.payload, what: "payload")
+        try claims.validate(payload, now: now)
+        return payload
+    }
+}
+
+// MARK: - From configuration
+
+extension JWTKeySet {
+    public static func load(config: Config) throws(ConfigError) -> JWTKeySet {
+        guard let algorithm = JWSAlgorithm(rawValue: config.jwtAlgorithm) else {
+            throw ConfigError("jwt_algorithm: unsupported algorithm '\(config.jwtAlgorithm)'")
+        }
+        let signingKey: JWTKey
+        if algorithm.family == .hmac {
+            let secret: [UInt8]
+            if let configured = config.secretKey {
+                secret = Array(configured.utf8)
+            } else {
+                secret = try SecretFile.loadOrCreate(path: config.secretKeyPath)
+            }
+            do { signingKey = try JWTKey.hmac(secret: secret, algorithm: algorithm, kid: config.jwtKeyID) } catch {
+                throw ConfigError("secret_key: \(error)")
+            }
+        } else {
+            guard let path = config.jwtPrivateKeyFile else {
+                throw ConfigError("jwt_private_key_file: required when jwt_algorithm is \(algorithm.rawValue)")
+            }
+            signingKey = try pemKey(path: path, algorithm: algorithm, kid: config.jwtKeyID, setting: "jwt_private_key_file")
+            guard signingKey.canSign else { throw ConfigError("jwt_private_key_file \(path): not a private key") }
+        }
+
+        var verificationKeys: [JWTKey] = []
+        for entry in config.jwtVerifyKeys {
+            let parts = entry.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, !parts[0].isEmpty, !parts[2].isEmpty else {
+                throw ConfigError("jwt_verify_keys: expected kid:ALG:/path/key.pem, got '\(entry)'")
+            }
+            guard let keyAlgorithm = JWSAlgorithm(rawValue: parts[1]) else {
+                throw ConfigError("jwt_verify_keys: unsupported algorithm '\(parts[1])' for key '\(parts[0])'")
+            }
+            if keyAlgorithm.family == .hmac {
+                let secret = try SecretFile.read(path: parts[2])
+                do { verificationKeys.append(try JWTKey.hmac(secret: secret, algorithm: keyAlgorithm, kid: parts[0])) } catch {
+                    throw ConfigError("jwt_verify_keys \(parts[0]): \(error)")
+                }
+            } else {
+                verificationKeys.append(try pemKey(path: parts[2], algorithm: keyAlgorithm, kid: parts[0], setting: "jwt_verify_keys"))
+            }
+        }
+
+        let claims = JWTClaims(leeway: Int64(config.jwtLeeway), audience: config.jwtAudience, issuer: config.jwtIssuer)
+        do {
+            return try JWTKeySet(signingKey: signingKey, verificationKeys: verificationKeys, claims: claims,
+                                 maxTokenLength: config.maxTokenLength)
+        } catch {
+            throw ConfigError("jwt keys: \(error)")
+        }
+    }
+
+    private static func pemKey(path: String, algorithm: JWSAlgorithm, kid: String?, setting: String)
+        throws(ConfigError) -> JWTKey
+    {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("\(setting) \(path): cannot be read")
+        }
+        guard let key = OpenSSLKey.load(pem: Array(data)) else {
+            throw ConfigError("\(setting) \(path): \(JWTKeyError.unreadablePEM)")
+        }
+        do { return try JWTKey.asymmetric(key, algorithm: algorithm, kid: kid) } catch {
+            throw ConfigError("\(setting) \(path): \(error)")
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// The HMAC secret kept on disk: 32 random bytes written as 64 hex characters, in a file
+/// only its owner may read. The secret is the hex text itself, as FastAPI's tutorial
+/// uses the output of `openssl rand -hex 32`, so PyJWT given the same text agrees.
+enum SecretFile {
+    static func loadOrCreate(path: String) throws(ConfigError) -> [UInt8] {
+        if FileManager.default.fileExists(atPath: path) { return try read(path: path) }
+        try createParent(of: path)
+        let secret = Array(LibCrypto.hex(LibCrypto.randomBytes(32)).utf8)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0 {
+            // Another worker created it between our check and our open: use theirs.
+            if errno == EEXIST { return try read(path: path) }
+            throw ConfigError("secret_key_file \(path): cannot be created: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var data = secret
+        data.append(0x0A)
+        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count, fchmod(fd, 0o600) == 0, fsync(fd) == 0 else {
+            unlink(path)
+            throw ConfigError("secret_key_file \(path): cannot be written: \(String(cString: strerror(errno)))")
+        }
+        return secret
+    }
+
+    /// The file's text without its trailing newline; refused when group or others may read it.
+    static func read(path: String) throws(ConfigError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ConfigError("secret file \(path): cannot be opened: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw ConfigError("secret file \(path): not a regular file")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw ConfigError(
+                "secret file \(path): permissions \(String(info.st_mode & 0o777, radix: 8)) let others read it; run chmod 600 \(path)")
+        }
+        guard info.st_size <= 4096 else { throw ConfigError("secret file \(path): larger than 4096 bytes") }
+        var buffer = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
+        var total = 0
+        while total < buffer.count {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, $0.count - total) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw ConfigError("secret file \(path): cannot be read") }
+            if n == 0 { break }
+            total += n
+        }
+        var secret = Array(buffer.prefix(total))
+        while let last = secret.last, last == 0x0A || last == 0x0D { secret.removeLast() }
+        guard !secret.isEmpty else { throw ConfigError("secret file \(path): empty") }
+        return secret
+    }
+
+    private static func createParent(of path: String) throws(ConfigError) {
+        let parent = (path as NSString).deletingLastPathComponent
+        guard !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ConfigError("secret_key_file \(path): cannot create folder \(parent): \(error.localizedDescription)")
+        }
+    }
+}

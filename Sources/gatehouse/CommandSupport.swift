@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import Gatehouse
+
+/// `--config FILE`, shared by every operator subcommand.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Settings file (key = value); GATEHOUSE_* environment variables override it.", valueName: "file"))
+    var config: String?
+
+    func loadConfig() throws -> Config {
+        try Config.load(file: config)
+    }
+
+    /// Loads the configuration and opens (creating and migrating when needed) the database.
+    func openStore() throws -> (Config, Store) {
+        let config = try loadConfig()
+        return (config, try Store.open(path: config.databasePath))
+    }
+}
+
+/// An operator error: printed as "Error: <message>" on stderr, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Store {
+    /// The user, or a CommandFailure naming them.
+    func requireUser(_ name: String) throws -> User {
+        guard Store.validUsername(name) else {
+            throw CommandFailure("invalid username '\(CommandText.printable(name))': use 1 to 64 characters among A-Z a-z 0-9 . _ @ + -")
+        }
+        guard let user = try user(named: name) else { throw CommandFailure("no user named '\(name)'") }
+        return user
+    }
+
+    func requireRole(_ name: String) throws -> Role {
+        guard let role = try role(named: name) else { throw CommandFailure("no role named '\(CommandText.printable(name))'") }
+        return role
+    }
+}
+
+enum CommandText {
+    /// Splits `me,items` or `me items` into its parts.
+    static func list(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) }
+    }
+
+    /// A value safe to echo: control characters escaped, at most 80 characters.
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(80) {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return text.unicodeScalars.count > 80 ? out + "…" : out
+    }
+
+    static func time(_ seconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    /// Left-aligned columns separated by two spaces.
+    static func table(_ rows: [[String]]) -> String {
+        guard let columns = rows.map(\.count).max() else { return "" }
+        var widths = [Int](repeating: 0, count: columns)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
+
+enum PasswordInput {
+    static let maxLineBytes = 4096
+
+    /// One line from standard input without its line ending ("\n" or "\r\n"); nothing else is trimmed.
+    static func readLine() throws -> String {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        var sawNewline = false
+        while bytes.count <= maxLineBytes {
+            let n = read(0, &byte, 1)
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            if byte == UInt8(ascii: "\n") { sawNewline = true; break }
+            bytes.append(byte)
+        }
+        if bytes.isEmpty && !sawNewline { throw CommandFailure("no password on standard input") }
+        if bytes.count > maxLineBytes { throw CommandFailure("the password line is longer than \(maxLineBytes) bytes") }
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        guard let password = String(validating: bytes, as: UTF8.self) else {
+            throw CommandFailure("the password is not valid UTF-8")
+        }
+        return password
+    }
+
+    /// The hash to store: from `--password-hash` (checked) or from a stdin password
+    /// (policy-checked, then hashed with the configured Argon2id parameters).
+    static func hash(fromStdin: Bool, givenHash: String?, config: Config) throws -> String {
+        let hasher = PasswordHasher(config: config)
+        if let givenHash {
+            guard hasher.isWellFormed(givenHash) else {
+                throw CommandFailure("--password-hash: not an Argon2 or bcrypt PHC string Gatehouse can verify")
+            }
+            return givenHash
+        }
+        precondition(fromStdin)
+        let password = try readLine()
+        do {
+            try PasswordPolicy(minLength: config.passwordMinLength).check(password)
+        } catch {
+            throw CommandFailure(error.description)
+        }
+        return try hasher.hash(password)
+    }
+
+    /// The scheme of a stored hash, to show instead of the hash itself.
+    static func scheme(of hash: String) -> String {
+        for prefix in ["$argon2id$", "$argon2i$", "$argon2d$"] where hash.hasPrefix(prefix) {
+            return String(prefix.dropFirst().dropLast())
+        }
+        for prefix in ["$2a$", "$2b$", "$2y$"] where hash.hasPrefix(prefix) { return "bcrypt" }
+        return "unknown"
+    }
+}
