@@ -16,11 +16,11 @@ extension App {
             // HTTPBearer: opaque credentials for the route to judge.
             return (nil, .authorization(scheme: scheme, credentials: credentials))
         case let .bearerToken(token):
-            identity = try identity(token: token, requirement)
+            identity = try tokenIdentity(token, requirement)
         case let .basic(username, password):
-            identity = try identity(username: username, password: password, scheme: scheme as! HTTPBasic)
+            identity = try basicIdentity(username: username, password: password, scheme: scheme as! HTTPBasic)
         case let .apiKey(key):
-            identity = try identity(apiKey: key, scheme: scheme)
+            identity = try apiKeyIdentity(key)
         }
 
         for scope in requirement.scopes where !identity.scopes.contains(scope) { throw requirement.notEnoughScopes }
@@ -32,7 +32,7 @@ extension App {
         return (identity, credential)
     }
 
-    func identity(token: String, _ requirement: SecurityRequirement) throws -> Identity {
+    func tokenIdentity(_ token: String, _ requirement: SecurityRequirement) throws -> Identity {
         let claims: [(String, JSON)]
         do { claims = try keys.verify(token, now: now()) } catch { throw requirement.couldNotValidate }
         let claim = { (name: String) in claims.last { $0.0 == name }?.1 }
@@ -47,7 +47,7 @@ extension App {
             permissions: try store.permissions(forRoles: user.roles), kind: .token)
     }
 
-    func identity(username: String, password: String, scheme: HTTPBasic) throws -> Identity {
+    func basicIdentity(username: String, password: String, scheme: HTTPBasic) throws -> Identity {
         let now = now()
         guard let user = try store.user(named: username) else {
             hasher.verifyDummy(password)
@@ -61,7 +61,7 @@ extension App {
             user: user, scopes: user.scopes, permissions: try store.permissions(forRoles: user.roles), kind: .basic)
     }
 
-    func identity(apiKey: String, scheme: any SecurityScheme) throws -> Identity {
+    func apiKeyIdentity(_ apiKey: String) throws -> Identity {
         let invalid = HTTPError(401, "Invalid API key", headers: Headers([("www-authenticate", "APIKey")]))
         let now = now()
         guard let parsed = APIKeys.parse(apiKey), let record = try store.apiKey(id: parsed.id),
