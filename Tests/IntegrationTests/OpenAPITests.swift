@@ -74,6 +74,31 @@ final class OpenAPITests: XCTestCase {
         XCTAssertEqual(scopes?.objectValue?.count, 0)
     }
 
+    func testTitlesFollowPythonsStrTitle() {
+        XCTAssertEqual(OpenAPI.title("Response_list_users_users__get"), "Response List Users Users  Get")
+        XCTAssertEqual(OpenAPI.title("expires_in_days"), "Expires In Days")
+        XCTAssertEqual(OpenAPI.title("APIKey_x2y"), "Apikey X2Y")
+        XCTAssertEqual(OpenAPI.title(""), "")
+    }
+
+    /// The comparison must see what a reader of the JSON would: kinds, order of lists, every key.
+    func testComparisonCatchesKindOrderAndKeyDifferences() throws {
+        func differences(_ a: String, _ b: String) throws -> [String] {
+            var out: [String] = []
+            Self.compare(try JSONSerialization.jsonObject(with: Data(a.utf8), options: [.fragmentsAllowed]),
+                         try JSONSerialization.jsonObject(with: Data(b.utf8), options: [.fragmentsAllowed]),
+                         at: "$", into: &out)
+            return out
+        }
+        XCTAssertEqual(try differences(#"{"a":1,"b":[true]}"#, #"{"b":[true],"a":1}"#), [])
+        XCTAssertEqual(try differences(#"{"m":1}"#, #"{"m":1.0}"#), ["$.m: int:1, FastAPI has float:1.0"])
+        XCTAssertEqual(try differences(#"[1]"#, #"[true]"#), ["$[0]: int:1, FastAPI has bool:true"])
+        XCTAssertEqual(try differences(#"[0]"#, #"[false]"#), ["$[0]: int:0, FastAPI has bool:false"])
+        XCTAssertEqual(try differences(#"["a","b"]"#, #"["b","a"]"#).count, 2)
+        XCTAssertEqual(try differences(#"{"d":null}"#, #"{}"#), [#"$.d: extra null, FastAPI has none"#])
+        XCTAssertEqual(try differences(#"{}"#, #"{"k":{"x":[]}}"#), [#"$.k: missing, FastAPI has {"x":[]}"#])
+    }
+
     // MARK: - The reference
 
     /// Runs openapi_reference.py with the Python the Makefile names, else `<root>/.venv/bin/python`.
