@@ -1,5 +1,10 @@
 /// `/openapi.json`, derived from the route table the way FastAPI derives it from its
 /// path operations: operationIds, summaries, parameters, bodies, responses, security.
+/// FastAPI passes the document through its `OpenAPI` pydantic model before serving it,
+/// which leaves two marks reproduced here: members whose value is null are dropped
+/// (`exclude_none`, so `default: None` never shows) and numeric bounds inside
+/// `components.schemas` become floats (`Schema.maximum: float`), while parameter
+/// schemas keep them as integers.
 enum OpenAPI {
     static func document(for app: App, prefix: String) -> JSON {
         var paths: [(String, JSON)] = []
@@ -25,9 +30,11 @@ enum OpenAPI {
             ("openapi", "3.1.0"),
             ("info", .object([("title", "Gatehouse"), ("version", .string(Version.current))])),
         ]
-        if !prefix.isEmpty { doc.append(("servers", [.object([("url", .string(prefix))])])) }
         doc += [("paths", .object(paths)), ("components", .object(components))]
-        return .object(doc)
+        // FastAPI adds the ASGI root_path (nginx's stripped prefix) as the only server.
+        let rootPath = String(prefix.reversed().drop { $0 == "/" }.reversed())
+        if !rootPath.isEmpty { doc.append(("servers", [.object([("url", .string(rootPath))])])) }
+        return droppingNullMembers(.object(doc))
     }
 
     static func operation(_ route: Route, path: String, schemas: inout [String: JSON]) -> JSON {
@@ -36,7 +43,7 @@ enum OpenAPI {
         var op: [(String, JSON)] = [("summary", .string(title(route.name))), ("operationId", .string(operationID))]
         if !route.parameters.isEmpty {
             op.append(("parameters", .array(route.parameters.map { p in
-                var schema = fieldSchema(p.type, schemas: &schemas)
+                var schema = fieldSchema(p.type, floatBounds: false, schemas: &schemas)
                 if let d = p.defaultValue, case let .object(m) = schema { schema = .object(m + [("default", d)]) }
                 if case let .object(m) = schema { schema = .object(m + [("title", .string(title(p.name)))]) }
                 return .object([
@@ -84,8 +91,10 @@ enum OpenAPI {
         }
         op.append(("responses", .object(responses)))
         if let security = route.security {
+            // FastAPI 0.165 gives a `Security(…, scopes=…)`'s scopes to every scheme under it,
+            // not only to OAuth2 ones; here too a key or a password is held to the same scopes.
             op.append(("security", .array(security.schemes.map { scheme in
-                .object([(scheme.schemeName, .strings(scheme is OAuth2PasswordBearer ? security.scopes : []))])
+                .object([(scheme.schemeName, .strings(security.scopes))])
             })))
         }
         return .object(op)
@@ -102,16 +111,31 @@ enum OpenAPI {
 
     static func ref(_ name: String) -> JSON { .object([("$ref", .string("#/components/schemas/\(name)"))]) }
 
-    /// pydantic's title for a field name: words split on "_", each capitalised.
+    /// pydantic's and FastAPI's title for a name: Python's `name.title().replace("_", " ")`
+    /// (a letter is upper-cased after a non-letter, lower-cased after a letter).
     static func title(_ name: String) -> String {
-        name.split(separator: "_", omittingEmptySubsequences: false)
-            .map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " ")
+        var out = ""
+        var afterLetter = false
+        for c in name {
+            if c == "_" { out.append(" ") } else { out += afterLetter ? c.lowercased() : c.uppercased() }
+            afterLetter = c.isCased
+        }
+        return out
+    }
+
+    /// FastAPI's `jsonable_encoder(…, exclude_none=True)`: object members that are null go.
+    static func droppingNullMembers(_ json: JSON) -> JSON {
+        switch json {
+        case let .object(members): return .object(members.filter { !$0.1.isNull }.map { ($0.0, droppingNullMembers($0.1)) })
+        case let .array(items): return .array(items.map(droppingNullMembers))
+        default: return json
+        }
     }
 
     static func modelSchema(_ model: Model, schemas: inout [String: JSON]) -> JSON {
         var properties: [(String, JSON)] = []
         for field in model.fields {
-            guard case var .object(schema) = fieldSchema(field.type, schemas: &schemas) else { continue }
+            guard case var .object(schema) = fieldSchema(field.type, floatBounds: true, schemas: &schemas) else { continue }
             if let format = field.format { schema.append(("format", .string(format))) }
             schema.append(("title", .string(title(field.name))))
             if let d = field.defaultValue { schema.append(("default", d)) }
@@ -124,7 +148,9 @@ enum OpenAPI {
         return .object(out)
     }
 
-    static func fieldSchema(_ type: Model.FieldType, schemas: inout [String: JSON]) -> JSON {
+    /// `floatBounds`: write minimum/maximum as floats, as FastAPI does in components.schemas.
+    static func fieldSchema(_ type: Model.FieldType, floatBounds: Bool, schemas: inout [String: JSON]) -> JSON {
+        func bound(_ n: Int) -> JSON { floatBounds ? .double(Double(n)) : .int(n) }
         switch type {
         case let .string(pattern, minLength, maxLength):
             var s: [(String, JSON)] = [("type", "string")]
@@ -134,14 +160,15 @@ enum OpenAPI {
             return .object(s)
         case let .int(minimum, maximum):
             var s: [(String, JSON)] = [("type", "integer")]
-            if let maximum { s.append(("maximum", .int(maximum))) }
-            if let minimum { s.append(("minimum", .int(minimum))) }
+            if let maximum { s.append(("maximum", bound(maximum))) }
+            if let minimum { s.append(("minimum", bound(minimum))) }
             return .object(s)
         case .bool: return .object([("type", "boolean")])
         case .dateTime: return .object([("type", "string"), ("format", "date-time")])
-        case let .array(inner): return .object([("items", fieldSchema(inner, schemas: &schemas)), ("type", "array")])
+        case let .array(inner):
+            return .object([("items", fieldSchema(inner, floatBounds: floatBounds, schemas: &schemas)), ("type", "array")])
         case let .optional(inner):
-            return .object([("anyOf", [fieldSchema(inner, schemas: &schemas), .object([("type", "null")])])])
+            return .object([("anyOf", [fieldSchema(inner, floatBounds: floatBounds, schemas: &schemas), .object([("type", "null")])])])
         case let .model(model):
             schemas[model.name] = modelSchema(model, schemas: &schemas)
             return ref(model.name)
@@ -163,6 +190,8 @@ enum OpenAPI {
             ])),
             ("msg", .object([("type", "string"), ("title", "Message")])),
             ("type", .object([("type", "string"), ("title", "Error Type")])),
+            ("input", .object([("title", "Input")])),
+            ("ctx", .object([("type", "object"), ("title", "Context")])),
         ])),
         ("type", "object"), ("required", ["loc", "msg", "type"]), ("title", "ValidationError"),
     ])

@@ -1,0 +1,206 @@
+"""FastAPI's /openapi.json for an app equivalent to Gatehouse's route table in demo mode.
+
+Usage: python openapi_reference.py [ROOT_PATH]
+Prints the document FastAPI serves at /openapi.json, fetched through Starlette's
+TestClient so that a ROOT_PATH (the prefix nginx strips) adds `servers` exactly as
+FastAPI does. The handlers are never called: only their signatures matter.
+"""
+
+import sys
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Query, Security
+from fastapi.security import (
+    APIKeyCookie,
+    APIKeyHeader,
+    APIKeyQuery,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    OAuth2PasswordBearer,
+    OAuth2PasswordRequestForm,
+    SecurityScopes,
+)
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
+
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="token",
+    scopes={"me": "Read information about the current user.", "items": "Read items."},
+    auto_error=False,
+)
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+api_key_query = APIKeyQuery(name="api_key", auto_error=False)
+api_key_cookie = APIKeyCookie(name="api_key", auto_error=False)
+http_basic = HTTPBasic(auto_error=False)
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str
+
+
+class User(BaseModel):
+    username: str
+    email: str | None = None
+    full_name: str | None = None
+    disabled: bool | None = None
+
+
+class APIKeyCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = []
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class APIKey(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class APIKeyCreated(APIKey):
+    key: str
+
+
+class UserRead(BaseModel):
+    id: int
+    username: str
+    email: str | None
+    full_name: str | None
+    disabled: bool
+    scopes: list[str]
+    roles: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserUpdate(BaseModel):
+    email: str | None = Field(default=None, max_length=320)
+    full_name: str | None = Field(default=None, max_length=200)
+    disabled: bool | None = None
+    scopes: list[str] | None = None
+    roles: list[str] | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
+
+
+# The dependency order below is the order of each route's `security` list.
+
+
+async def reading_user(
+    security_scopes: SecurityScopes,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    key_in_header: Annotated[str | None, Depends(api_key_header)],
+    key_in_query: Annotated[str | None, Depends(api_key_query)],
+    key_in_cookie: Annotated[str | None, Depends(api_key_cookie)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(http_basic)],
+):
+    """Gatehouse `Schemes.user(readOnly: true)`."""
+
+
+async def active_reading_user(user: Annotated[User, Security(reading_user, scopes=["me"])]):
+    """tutorial005's get_current_active_user."""
+
+
+async def writing_user(
+    security_scopes: SecurityScopes,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    key_in_header: Annotated[str | None, Depends(api_key_header)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(http_basic)],
+):
+    """Gatehouse `Schemes.user(readOnly: false)`."""
+
+
+async def login_user(
+    security_scopes: SecurityScopes,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(http_basic)],
+):
+    """Gatehouse `Schemes.login`."""
+
+
+async def admin_user(
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    key_in_header: Annotated[str | None, Depends(api_key_header)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(http_basic)],
+):
+    """Gatehouse `Schemes.admin`."""
+
+
+app = FastAPI(title="Gatehouse", version="0.1.0")
+
+
+@app.post("/token", response_model=Token)
+async def login_for_access_token(form_data: Annotated[OAuth2PasswordRequestForm, Depends()]):
+    pass
+
+
+@app.get("/users/me/", response_model=User)
+async def read_users_me(user: Annotated[User, Security(reading_user, scopes=["me"])]):
+    pass
+
+
+@app.get("/users/me/api-keys", response_model=list[APIKey])
+async def list_api_keys(user: Annotated[User, Security(writing_user, scopes=["me"])]):
+    pass
+
+
+@app.post("/users/me/api-keys", response_model=APIKeyCreated, status_code=201)
+async def create_api_key(body: APIKeyCreate, user: Annotated[User, Security(login_user, scopes=["me"])]):
+    pass
+
+
+@app.delete("/users/me/api-keys/{key_id}", status_code=204)
+async def revoke_api_key(key_id: str, user: Annotated[User, Security(writing_user, scopes=["me"])]):
+    pass
+
+
+@app.get("/users/", response_model=list[UserRead])
+async def list_users(
+    user: Annotated[User, Depends(admin_user)],
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+):
+    pass
+
+
+@app.get("/users/{user_id}", response_model=UserRead)
+async def read_user(user_id: int, user: Annotated[User, Depends(admin_user)]):
+    pass
+
+
+@app.patch("/users/{user_id}", response_model=UserRead)
+async def update_user(user_id: int, body: UserUpdate, user: Annotated[User, Depends(admin_user)]):
+    pass
+
+
+@app.delete("/users/{user_id}", status_code=204)
+async def delete_user(user_id: int, user: Annotated[User, Depends(admin_user)]):
+    pass
+
+
+@app.get("/health")
+async def health():
+    pass
+
+
+@app.get("/users/me/items/")
+async def read_own_items(user: Annotated[User, Security(active_reading_user, scopes=["items"])]):
+    pass
+
+
+@app.get("/status/")
+async def read_system_status(user: Annotated[User, Depends(reading_user)]):
+    pass
+
+
+if __name__ == "__main__":
+    root_path = sys.argv[1] if len(sys.argv) > 1 else ""
+    client = TestClient(app, root_path=root_path)
+    response = client.get("/openapi.json")
+    response.raise_for_status()
+    sys.stdout.write(response.text)
