@@ -59,6 +59,13 @@ public final class App: @unchecked Sendable {
         return try App(config: config, store: store, keys: keys, logger: logger)
     }
 
+    /// Run once by the master before it forks: creates and migrates the store and the
+    /// secret file, so workers never race to create them and a bad setting fails the start.
+    public static func prepare(config: Config) throws {
+        _ = try Store.open(path: config.databasePath)
+        _ = try JWTKeySet.load(config: config)
+    }
+
     public var routes: [Route] { router.entries.map(\.route) }
 
     public func handle(_ request: Request) -> Response {

@@ -45,6 +45,7 @@ enum GatehouseEntry {
         }
         do {
             let config = try load()
+            try App.prepare(config: config)
             let supervisor = Supervisor(
                 listener: try Listener.inherited(fd: 0), config: config, reload: load, factory: makeApp,
                 logger: logger(config, label: "gatehouse.serve"))

@@ -46,6 +46,7 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let settings = try loadConfig()
+        try App.prepare(config: settings)
         let listener = try Listener.open(settings.listen, mode: settings.socketMode, owner: settings.socketOwner)
         let supervisor = Supervisor(
             listener: listener, config: settings, reload: loadConfig, factory: GatehouseEntry.makeApp,
