@@ -40,11 +40,11 @@ run: release
 
 unit: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --filter GatehouseTests
+	$(SWIFT) test --skip-build --disable-swift-testing --filter GatehouseTests
 
 test: deps venv
 	$(SWIFT) build --build-tests
-	GATEHOUSE_TEST_PYTHON=$(PY) $(SWIFT) test --skip-build
+	GATEHOUSE_TEST_PYTHON=$(PY) $(SWIFT) test --skip-build --disable-swift-testing
 
 bench: release venv
 	PY=$(PY) bench/run
