@@ -66,7 +66,8 @@ final class Harness {
     }
 
     static func start(
-        config: [String: String] = [:], prefix: String = "/auth", workers: Int = 2, server: Server = .serve
+        config: [String: String] = [:], prefix: String = "/auth", workers: Int = 2, server: Server = .serve,
+        nginxHTTPDirectives: String = ""
     ) throws -> Harness {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw HarnessError("no gatehouse binary at \(binary): run swift build first or set GATEHOUSE_BIN")
@@ -82,7 +83,7 @@ final class Harness {
             try h.writeConfig(settings)
             try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
             try h.startServer(server)
-            try h.startNginx()
+            try h.startNginx(httpDirectives: nginxHTTPDirectives)
             try h.waitUntilServing()
         } catch {
             h.stop()
@@ -115,7 +116,8 @@ final class Harness {
         server = process
     }
 
-    private func startNginx() throws {
+    /// `httpDirectives` go into nginx's `http { }` block (e.g. `large_client_header_buffers 4 64k;`).
+    private func startNginx(httpDirectives: String = "") throws {
         let shipped = try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/gatehouse.conf"), encoding: .utf8)
             .replacingOccurrences(of: "/run/gatehouse/gatehouse.sock", with: socketPath)
         try shipped.replacingOccurrences(of: "/auth", with: prefix)
@@ -137,6 +139,7 @@ final class Harness {
                 proxy_temp_path \(dir)/nginx-tmp/proxy;
                 uwsgi_temp_path \(dir)/nginx-tmp/uwsgi;
                 scgi_temp_path \(dir)/nginx-tmp/scgi;
+                \(httpDirectives)
                 server {
                     listen 127.0.0.1:\(port);
                     server_name localhost;
