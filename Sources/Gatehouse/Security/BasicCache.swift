@@ -3,11 +3,12 @@ import Foundation
 /// A short-lived, per-worker memory of successful Basic verifications, so that Argon2
 /// runs once per credential and not on every request. Keyed by an HMAC of the
 /// credentials under a key that lives only in this process; the password is never kept.
-/// An entry counts only while the user's password_changed_at is the one it was made with.
+/// An entry counts only while the user's stored hash is the one it was verified against
+/// (a new password always has a new salt, even within the same second).
 final class BasicCache: @unchecked Sendable {
     private struct Entry {
         let userID: Int64
-        let passwordChangedAt: Int64
+        let passwordHash: String
         let expires: Int64
     }
 
@@ -26,7 +27,7 @@ final class BasicCache: @unchecked Sendable {
         guard lifetime > 0 else { return false }
         let fp = fingerprint(username, password)
         guard let entry = entries[fp] else { return false }
-        guard entry.expires > now, entry.userID == user.id, entry.passwordChangedAt == user.passwordChangedAt,
+        guard entry.expires > now, entry.userID == user.id, entry.passwordHash == user.passwordHash,
               !user.disabled
         else {
             entries[fp] = nil
@@ -42,6 +43,6 @@ final class BasicCache: @unchecked Sendable {
             if entries.count >= BasicCache.capacity { entries.removeAll() }
         }
         entries[fingerprint(username, password)] = Entry(
-            userID: user.id, passwordChangedAt: user.passwordChangedAt, expires: now + lifetime)
+            userID: user.id, passwordHash: user.passwordHash, expires: now + lifetime)
     }
 }
