@@ -1,4 +1,5 @@
-/// HTTP header fields in arrival order. Names compare case-insensitively;
+/// HTTP header fields in arrival order. Names are kept lowercased (as ASGI has them), so
+/// lookups compare case-insensitively without work per field;
 /// values are Strings whose scalars are the raw header bytes (latin-1), as
 /// CGI meta-variables and ASGI both hand them over.
 public struct Headers: Sequence, Sendable, Equatable {
@@ -11,12 +12,12 @@ public struct Headers: Sequence, Sendable, Equatable {
 
     public subscript(name: String) -> String? {
         let key = name.lowercased()
-        return fields.first { $0.name.lowercased() == key }?.value
+        return fields.first { $0.name == key }?.value
     }
 
     public func values(_ name: String) -> [String] {
         let key = name.lowercased()
-        return fields.filter { $0.name.lowercased() == key }.map(\.value)
+        return fields.filter { $0.name == key }.map(\.value)
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
@@ -24,7 +25,7 @@ public struct Headers: Sequence, Sendable, Equatable {
     /// Appends a field. CR, LF and NUL are dropped from names and values, so a
     /// value taken from a request can never split a response header.
     public mutating func add(_ name: String, _ value: String) {
-        fields.append((Headers.clean(name), Headers.clean(value)))
+        fields.append((Headers.clean(name).lowercased(), Headers.clean(value)))
     }
 
     /// Replaces every field of that name with one.
@@ -35,7 +36,7 @@ public struct Headers: Sequence, Sendable, Equatable {
 
     public mutating func remove(_ name: String) {
         let key = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == key }
+        fields.removeAll { $0.name == key }
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
