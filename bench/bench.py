@@ -711,10 +711,13 @@ def main():
     bench = Bench()
 
     def interrupted(signum, _frame):
+        log(f"bench: stopped by signal {signum}")
         raise SystemExit(128 + signum)
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, interrupted)
+    # Even when started in the background with SIGINT ignored, Ctrl-C / kill -INT cleans up.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         bench.run()
         return 0
