@@ -11,36 +11,31 @@ BENCH_WORKERS (cores), BENCH_LOGIN_CONNECTIONS (8), BENCH_LOGIN_DURATION (= dura
 GATEHOUSE_BIN (.build/release/gatehouse), BENCH_KEEP=1 keeps the temp dir and logs.
 """
 
+import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from procs import (Processes, curl, free_port, helper_name, process_tree, rss_kib, tree_cpu_seconds,
+                   unix_socket_accepts, wait_for)
+from scenarios import LOGIN, LOGIN_TITLE, ME, SCENARIOS, wrk_script
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 # FastAPI tutorial005's secret; both apps sign and verify with it.
 SECRET = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
 
 
 def env_int(name, default):
     value = os.environ.get(name, "")
     return int(value) if value.strip() else default
-
-
-def seconds(duration):
-    """wrk's duration syntax (5, 5s, 2m, 1h) in seconds."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    if duration[-1:] in units:
-        return float(duration[:-1]) * units[duration[-1]]
-    return float(duration)
 
 
 DURATION = os.environ.get("BENCH_DURATION", "").strip() or "10s"
@@ -55,145 +50,6 @@ PY = os.environ.get("PY") or sys.executable
 
 def log(message):
     print(message, file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------- processes and /proc
-
-
-def proc_stat(pid):
-    """(ppid, utime+stime ticks, start time) of a live process, or None."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return None
-    # fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15, starttime 22.
-    return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[19])
-
-
-def process_tree(root):
-    """The root pid and all its descendants, root first."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            stat = proc_stat(int(entry))
-            if stat:
-                children.setdefault(stat[0], []).append(int(entry))
-    tree, queue = [], [root]
-    while queue:
-        pid = queue.pop(0)
-        tree.append(pid)
-        queue.extend(sorted(children.get(pid, [])))
-    return tree
-
-
-def tree_cpu_seconds(root):
-    total = 0
-    for pid in process_tree(root):
-        stat = proc_stat(pid)
-        if stat:
-            total += stat[1]
-    return total / CLK_TCK
-
-
-def rss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except FileNotFoundError:
-        pass
-    return None
-
-
-class Processes:
-    """Every process the bench starts, each stopped by PID (with its descendants) at exit."""
-
-    def __init__(self, logdir):
-        self.logdir = logdir
-        self.started = []  # (name, Popen)
-
-    def start(self, name, argv, **kwargs):
-        logfile = open(self.logdir / f"{name}.log", "ab")
-        kwargs.setdefault("stdout", logfile)
-        kwargs.setdefault("stderr", subprocess.STDOUT)
-        kwargs.setdefault("stdin", subprocess.DEVNULL)
-        # Own session: a Ctrl-C at the terminal reaches only the bench, which then stops these in order.
-        process = subprocess.Popen(argv, start_new_session=True, **kwargs)
-        self.started.append((name, process))
-        return process
-
-    def stop(self, process, timeout=5.0):
-        # Remember the descendants with their start times before the parent goes, so a
-        # recycled PID is never signalled.
-        family = [(pid, proc_stat(pid)) for pid in process_tree(process.pid)[1:]]
-        family = [(pid, stat[2]) for pid, stat in family if stat]
-        if process.poll() is None:
-            try:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        # Orphaned descendants (a worker that outlived its supervisor): TERM, then KILL.
-        alive = lambda pid, started: (proc_stat(pid) or (0, 0, None))[2] == started
-        for pid, started in family:
-            if alive(pid, started):
-                os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while any(alive(*member) for member in family) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        for pid, started in family:
-            if alive(pid, started):
-                os.kill(pid, signal.SIGKILL)
-        self.started = [(n, p) for n, p in self.started if p is not process]
-
-    def stop_all(self):
-        for _, process in reversed(list(self.started)):
-            try:
-                self.stop(process)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-
-# ---------------------------------------------------------------- waiting and HTTP
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(check, what, process=None, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{what}: exited with status {process.returncode}")
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{what}: not ready after {timeout:.0f}s")
-
-
-def unix_socket_accepts(path):
-    with socket.socket(socket.AF_UNIX) as s:
-        s.connect(str(path))
-        return True
-
-
-def curl(url, *args):
-    """(status, body) of one request."""
-    out = subprocess.run(
-        ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "30", *args, url],
-        capture_output=True, text=True,
-    ).stdout
-    body, _, status = out.rpartition("\n")
-    return int(status or 0), body
 
 
 # ---------------------------------------------------------------- the servers
@@ -303,6 +159,7 @@ class Bench:
         self.fastapi = Target("FastAPI", "/fastapi")
         self.rows = []
         self.notes = []
+        self.user_add_failed = False
         self.scripts = 0
 
     # ---- setup
@@ -351,7 +208,8 @@ class Bench:
             wait_for(lambda: len(process_tree(self.gatehouse.pid)) > WORKERS, "gatehouse workers",
                      self.gatehouse.process, timeout=10)
         except RuntimeError as error:
-            self.gatehouse.skipped = f"skipped: {error} (see {self.logdir}/gatehouse.log)"
+            output = (self.logdir / "gatehouse.log").read_text(errors="replace").strip().splitlines()
+            self.gatehouse.skipped = f"skipped: {error}" + (f": {output[-1][:100]}" if output else "")
             self.procs.stop(self.gatehouse.process)
             self.gatehouse.process = None
 
@@ -368,12 +226,13 @@ class Bench:
                 input=password + "\n", capture_output=True, text=True,
             )
             if result.returncode != 0:
-                message = (result.stderr or result.stdout).strip().splitlines()
+                lines = (result.stderr or result.stdout).strip().splitlines()
+                message = lines[0] if lines else f"exit status {result.returncode}"
+                # The login decides whether the user scenarios run (demo mode may seed users).
+                self.notes.append(f"gatehouse user add {name}: {message}")
                 if name == "johndoe":
-                    self.gatehouse.user_skipped = "skipped: gatehouse user add not available"
-                    self.notes.append(f"gatehouse user add: {message[0] if message else result.returncode}")
+                    self.user_add_failed = True
                     return
-                self.notes.append(f"user alice not created ({message[0] if message else result.returncode})")
 
     def start_nginx(self):
         prefix = self.tmp / "nginx"
@@ -393,11 +252,12 @@ class Bench:
 
     def login(self, target):
         status, body = curl(self.base + target.prefix + "/token",
-                            "-d", "username=johndoe", "-d", "password=secret", "-d", "scope=me items")
-        if status != 200:
-            return None, f"login answered {status}: {body[:120]}"
-        import json
-        return json.loads(body)["access_token"], None
+                            "-d", "username=johndoe", "-d", "password=secret", "-d", "scope=me+items")
+        try:
+            token = json.loads(body)["access_token"] if status == 200 else None
+        except (ValueError, KeyError, TypeError):
+            token = None
+        return (token, None) if token else (None, f"login answered {status}: {body[:100]}")
 
     def setup(self):
         log(f"bench: temp dir {self.tmp}, nginx on 127.0.0.1:{self.port}, {WORKERS} workers per app")
@@ -409,7 +269,9 @@ class Bench:
             if target.skipped or target.user_skipped:
                 continue
             target.token, error = self.login(target)
-            if error:
+            if error and target is self.gatehouse and self.user_add_failed:
+                target.user_skipped = "skipped: gatehouse user add not available"
+            elif error:
                 target.user_skipped = f"skipped: {error}"
         self.nginx.token = self.c.token = self.gatehouse.token or self.fastapi.token
 
@@ -486,7 +348,8 @@ class Bench:
             status, body = self.check(target, request)
             expected = request.expect if target in (self.gatehouse, self.fastapi) else 200
             note = "" if status == expected else f"got {status}, expected {expected}: {body[:60]}"
-            result = self.measure(target, request, **scenario.wrk_options)
+            options = dict(connections=LOGIN_CONNECTIONS, duration=LOGIN_DURATION, timeout="30s") if scenario.login else {}
+            result = self.measure(target, request, **options)
             row = Row(scenario.title, target.name, result=result, note=note)
             if target in (self.nginx, self.c):
                 baseline[target.name] = row.rps
@@ -572,7 +435,8 @@ class Bench:
             if target.pid:
                 sizes = [(pid, rss_kib(pid)) for pid in process_tree(target.pid)]
                 workers = sizes[1:] if len(sizes) > 1 else sizes
-                text = ", ".join(f"pid {pid} {kib / 1024:.1f} MiB" for pid, kib in workers if kib is not None)
+                text = ", ".join(f"pid {pid} {kib / 1024:.1f} MiB{helper_name(pid)}" for pid, kib in workers
+                                 if kib is not None)
                 print(f"RSS {target.name} workers after the runs: {text}")
         for name, (cpu, wall) in costs.items():
             if cpu is None:
@@ -585,7 +449,7 @@ class Bench:
                   f"bound {CORES} cores / CPU = {bound:.1f} logins/s{got}")
         for note in self.notes:
             print(f"note: {note}")
-        print(f"hook (f): HTTP Basic and API-key scenarios are not in this run yet (see EXTRA_SCENARIOS in bench/bench.py)")
+        print(f"hook (f): HTTP Basic and API-key scenarios are not in this run yet (see EXTRA_SCENARIOS in bench/scenarios.py)")
 
 
 def ratio(value, base):
@@ -620,91 +484,6 @@ class Row:
             f"{cpu / r['requests'] * 1e6:.0f}" if cpu is not None and r["requests"] else "-",
             f"{r['status_errors']:.0f}", note.strip(),
         ]
-
-
-def wrk_script(method, headers, body):
-    def lua(s):
-        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    lines = [f"wrk.method = {lua(method)}"]
-    if body is not None:
-        lines.append(f"wrk.body = {lua(body)}")
-    for name, value in headers.items():
-        lines.append(f"wrk.headers[{lua(name)}] = {lua(value)}")
-    lines.append("""
-done = function(summary, latency, requests)
-  io.write(string.format(
-    "BENCH_RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d status_errors=%d connect_errors=%d read_errors=%d write_errors=%d timeouts=%d\\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    summary.errors.status, summary.errors.connect, summary.errors.read, summary.errors.write,
-    summary.errors.timeout))
-end
-""")
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- scenarios
-
-
-@dataclass
-class Request:
-    path: str
-    method: str = "GET"
-    body: str | None = None
-    expect: int = 200  # what Gatehouse and FastAPI must answer (nginx and C always answer 200)
-    needs_users: bool = False
-    auth: str | None = None  # "token": the target's own bearer token; any other string: sent as is
-    extra_headers: dict = field(default_factory=dict)
-
-    def headers(self, target):
-        headers = dict(self.extra_headers)
-        if self.auth == "token":
-            # nginx and C get a token of the same size, so the FastCGI hop carries the same bytes.
-            headers["Authorization"] = "Bearer " + (target.token or "x" * 180)
-        elif self.auth:
-            headers["Authorization"] = self.auth
-        return headers
-
-
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-HEALTH = Request("/health")
-ME = Request("/users/me/", auth="token", needs_users=True)
-GARBAGE = Request("/users/me/", auth="Bearer not.a.token", expect=401)
-LOGIN = Request("/token", method="POST", body="username=johndoe&password=secret&scope=me+items",
-                extra_headers=FORM, needs_users=True)
-LOGIN_TITLE = "(d) POST /token login"
-
-
-@dataclass
-class Scenario:
-    title: str
-    request: Request
-    baselines: bool = True  # also run nginx return 200 and the C responder
-    under_logins: bool = False
-    wrk_options: dict = field(default_factory=dict)
-
-    def targets(self, bench):
-        apps = [bench.gatehouse, bench.fastapi]
-        return ([bench.nginx, bench.c] if self.baselines else []) + apps
-
-
-SCENARIOS = [
-    Scenario("(a) GET /health", HEALTH),
-    Scenario("(b) GET /users/me/ valid token", ME),
-    Scenario("(c) GET /users/me/ garbage token 401", GARBAGE),
-    Scenario(LOGIN_TITLE, LOGIN, baselines=False,
-             wrk_options=dict(connections=LOGIN_CONNECTIONS, duration=LOGIN_DURATION, timeout="30s")),
-    Scenario("(e) /users/me/ during logins", ME, baselines=False, under_logins=True),
-]
-
-# ---- HOOK (f): later scenarios go here --------------------------------------------------
-# HTTP Basic and API-key requests, once Gatehouse serves them (FastAPI's tutorial005 has
-# neither, so give them baselines=True and let FastAPI's row say 404 or drop it), e.g.:
-#   Scenario("(f) GET /users/me/ HTTP Basic", Request("/users/me/", auth="Basic am9obmRvZTpzZWNyZXQ=")),
-#   Scenario("(f) GET /users/me/ API key", Request("/users/me/", extra_headers={"X-API-Key": KEY})),
-EXTRA_SCENARIOS = []
-SCENARIOS += EXTRA_SCENARIOS
-# ------------------------------------------------------------------------------------------
 
 
 def main():
