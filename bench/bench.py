@@ -209,7 +209,7 @@ class Bench:
                      self.gatehouse.process, timeout=10)
         except RuntimeError as error:
             output = (self.logdir / "gatehouse.log").read_text(errors="replace").strip().splitlines()
-            self.gatehouse.skipped = f"skipped: {error}" + (f": {output[-1][:100]}" if output else "")
+            self.gatehouse.skipped = f"skipped: {error}" + (f": {output[0].strip()[:100]}" if output else "")
             self.procs.stop(self.gatehouse.process)
             self.gatehouse.process = None
 
