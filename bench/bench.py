@@ -286,8 +286,8 @@ class Bench:
         script = self.tmp / f"wrk-{self.scripts}.lua"
         script.write_text(wrk_script(method, headers or {}, body))
         argv = ["wrk", f"-t{min(THREADS, connections)}", f"-c{connections}", f"-d{duration}",
-                f"--timeout", timeout, "-s", str(script), url]
-        return self.procs.start(f"wrk", argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                "--timeout", timeout, "-s", str(script), url]
+        return self.procs.start("wrk", argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def collect(self, process):
         out, _ = process.communicate()
