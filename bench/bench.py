@@ -1,0 +1,520 @@
+"""Gatehouse's benchmark: wrk through one private nginx, every target in the same run.
+
+On a shared, noisy machine only ratios measured in one run mean anything, so this
+starts everything itself (nginx, a minimal C libfcgi responder, Gatehouse, FastAPI's
+tutorial under uvicorn), runs each scenario against each target one after another,
+and prints one table with ratios to nginx's own `return 200` and to the C responder.
+Nothing here asserts a timing.
+
+Settings (environment): BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
+BENCH_WORKERS (cores), BENCH_LOGIN_CONNECTIONS (8), BENCH_LOGIN_DURATION (= duration),
+GATEHOUSE_BIN (.build/release/gatehouse), BENCH_KEEP=1 keeps the temp dir and logs.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from procs import (Processes, curl, free_port, helper_name, process_tree, rss_kib, tree_cpu_seconds,
+                   unix_socket_accepts, wait_for)
+from scenarios import LOGIN, LOGIN_TITLE, ME, SCENARIOS, wrk_script
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "bench"
+# FastAPI tutorial005's secret; both apps sign and verify with it.
+SECRET = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7"
+CORES = os.cpu_count() or 1
+
+
+def env_int(name, default):
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+DURATION = os.environ.get("BENCH_DURATION", "").strip() or "10s"
+LOGIN_DURATION = os.environ.get("BENCH_LOGIN_DURATION", "").strip() or DURATION
+CONNECTIONS = env_int("BENCH_CONNECTIONS", 64)
+THREADS = env_int("BENCH_THREADS", 2)
+WORKERS = env_int("BENCH_WORKERS", CORES)
+LOGIN_CONNECTIONS = env_int("BENCH_LOGIN_CONNECTIONS", 8)
+GATEHOUSE_BIN = os.environ.get("GATEHOUSE_BIN") or str(ROOT / ".build/release/gatehouse")
+PY = os.environ.get("PY") or sys.executable
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- the servers
+
+
+NGINX_CONF = """\
+{user}
+worker_processes auto;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+
+    upstream fastapi {{
+        server unix:{uvicorn_socket};
+        keepalive 64;
+    }}
+
+    server {{
+        listen 127.0.0.1:{port};
+
+        location /nginx {{
+            return 200 "ok";
+        }}
+
+        location /c/ {{
+            include /etc/nginx/fastcgi_params;
+            fastcgi_pass unix:{c_socket};
+        }}
+
+        location /auth/ {{
+{gatehouse_params}
+            fastcgi_pass unix:{gatehouse_socket};
+        }}
+
+        location /fastapi/ {{
+            proxy_pass http://fastapi/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+        }}
+    }}
+}}
+"""
+
+# Used until nginx/gatehouse.conf exists: the same parameters it sends (SCRIPT_NAME is
+# the mount prefix, PATH_INFO the rest, Host as the client sent it).
+GATEHOUSE_PARAMS_FALLBACK = """\
+            fastcgi_split_path_info ^(/auth)(/.*)$;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param PATH_INFO $fastcgi_path_info;
+            fastcgi_param HTTP_HOST $http_host;
+            fastcgi_param HTTPS $https if_not_empty;"""
+
+
+def gatehouse_params():
+    """The fastcgi parameter lines of nginx/gatehouse.conf when the repo has it."""
+    conf = ROOT / "nginx" / "gatehouse.conf"
+    if not conf.exists():
+        return GATEHOUSE_PARAMS_FALLBACK, "bench fallback"
+    lines = []
+    for line in conf.read_text().splitlines():
+        stripped = line.split("#", 1)[0].strip()
+        if stripped.startswith(("fastcgi_param ", "fastcgi_split_path_info ", "include ")) and "fastcgi" in stripped:
+            if stripped.startswith("include ") and not stripped.split()[1].startswith("/"):
+                stripped = "include /etc/nginx/" + stripped.split(None, 1)[1]
+            lines.append(" " * 12 + stripped)
+    if not lines:
+        return GATEHOUSE_PARAMS_FALLBACK, "bench fallback (nothing usable in nginx/gatehouse.conf)"
+    return "\n".join(lines), "nginx/gatehouse.conf"
+
+
+@dataclass
+class Target:
+    name: str  # column label
+    prefix: str  # URL prefix under nginx
+    process: subprocess.Popen | None = None  # root of the processes whose CPU is counted
+    skipped: str | None = None  # why it cannot run at all
+    user_skipped: str | None = None  # why scenarios needing users cannot run
+    token: str | None = None
+
+    @property
+    def pid(self):
+        return self.process.pid if self.process else None
+
+
+class Bench:
+    def __init__(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
+        # nginx workers run as nobody when the bench is root: they must reach the sockets.
+        self.tmp.chmod(0o755)
+        self.logdir = self.tmp / "logs"
+        self.logdir.mkdir()
+        self.procs = Processes(self.logdir)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.nginx = Target("nginx return 200", "/nginx")
+        self.c = Target("C libfcgi", "/c")
+        self.gatehouse = Target("Gatehouse", "/auth")
+        self.fastapi = Target("FastAPI", "/fastapi")
+        self.rows = []
+        self.notes = []
+        self.user_add_error = None
+        self.scripts = 0
+
+    # ---- setup
+
+    def start_c(self):
+        build = self.tmp / "build"
+        build.mkdir()
+        binary = build / "cfcgi"
+        subprocess.run(["cc", "-O2", "-o", str(binary), str(BENCH_DIR / "cfcgi.c"), "-lfcgi"], check=True)
+        sock = self.tmp / "c.sock"
+        self.c.process = self.procs.start("cfcgi", [str(binary), str(sock), str(WORKERS)])
+        wait_for(lambda: unix_socket_accepts(sock), "C responder", self.c.process)
+
+    def start_fastapi(self):
+        # A unix socket, like the FastCGI apps: uvicorn's own TCP socket with --workers > 1
+        # lacks TCP_NODELAY, and its two-write responses then wait 40 ms for nginx's
+        # delayed ACK on every keepalive request.
+        env = dict(os.environ, BENCH_SECRET_KEY=SECRET)
+        sock = self.tmp / "uvicorn.sock"
+        argv = [PY, "-m", "uvicorn", "--app-dir", str(BENCH_DIR), "fastapi_app:app",
+                "--uds", str(sock), "--workers", str(WORKERS),
+                "--no-access-log", "--log-level", "warning"]
+        self.fastapi.process = self.procs.start("uvicorn", argv, env=env)
+
+        def all_workers_up():
+            # With --workers > 1 uvicorn's supervisor has one child per worker.
+            return unix_socket_accepts(sock) and (WORKERS == 1 or len(process_tree(self.fastapi.pid)) > WORKERS)
+
+        wait_for(all_workers_up, "uvicorn", self.fastapi.process, timeout=60)
+
+    def start_gatehouse(self):
+        if not os.access(GATEHOUSE_BIN, os.X_OK):
+            self.gatehouse.skipped = f"skipped: no gatehouse binary at {GATEHOUSE_BIN}"
+            return
+        data = self.tmp / "data"
+        data.mkdir()
+        conf = self.tmp / "gatehouse.conf"
+        # The tutorial's password "secret" is shorter than Gatehouse's default minimum.
+        conf.write_text(f"data_dir = {data}\ndemo = true\nsecret_key = {SECRET}\npassword_min_length = 6\n")
+        self.add_gatehouse_users(conf)
+        sock = self.tmp / "gh.sock"
+        argv = [GATEHOUSE_BIN, "serve", "--listen", f"unix:{sock}", "--workers", str(WORKERS),
+                "--socket-mode", "0666", "--config", str(conf)]
+        self.gatehouse.process = self.procs.start("gatehouse", argv)
+        try:
+            wait_for(lambda: unix_socket_accepts(sock), "gatehouse serve", self.gatehouse.process)
+            wait_for(lambda: len(process_tree(self.gatehouse.pid)) > WORKERS, "gatehouse workers",
+                     self.gatehouse.process, timeout=10)
+        except RuntimeError as error:
+            output = (self.logdir / "gatehouse.log").read_text(errors="replace").strip().splitlines()
+            self.gatehouse.skipped = f"skipped: {error}" + (f": {output[0].strip()[:100]}" if output else "")
+            self.procs.stop(self.gatehouse.process)
+            self.gatehouse.process = None
+
+    def add_gatehouse_users(self, conf):
+        users = [
+            ("johndoe", "secret", ["--full-name", "John Doe", "--email", "johndoe@example.com",
+                                   "--scopes", "me,items"]),
+            ("alice", "secret2", ["--full-name", "Alice Chains", "--email", "alicechains@example.com",
+                                  "--disabled"]),
+        ]
+        for name, password, options in users:
+            result = subprocess.run(
+                [GATEHOUSE_BIN, "user", "add", name, *options, "--password-stdin", "--config", str(conf)],
+                input=password + "\n", capture_output=True, text=True,
+            )
+            if result.returncode != 0:
+                lines = (result.stderr or result.stdout).strip().splitlines()
+                message = lines[0] if lines else f"exit status {result.returncode}"
+                # The login decides whether the user scenarios run (demo mode may seed users).
+                self.notes.append(f"gatehouse user add {name}: {message}")
+                if name == "johndoe":
+                    self.user_add_error = message
+                    return
+
+    def start_nginx(self):
+        prefix = self.tmp / "nginx"
+        prefix.mkdir()
+        params, source = gatehouse_params()
+        self.notes.append(f"Gatehouse fastcgi parameters from {source}")
+        conf = prefix / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(
+            user="user nobody nogroup;" if os.geteuid() == 0 else "",
+            prefix=prefix, port=self.port, uvicorn_socket=self.tmp / "uvicorn.sock",
+            c_socket=self.tmp / "c.sock", gatehouse_socket=self.tmp / "gh.sock",
+            gatehouse_params=params,
+        ))
+        argv = ["nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
+        self.nginx.process = self.procs.start("nginx", argv)
+        wait_for(lambda: curl(self.base + "/nginx")[0] == 200, "nginx", self.nginx.process)
+
+    def login(self, target):
+        status, body = curl(self.base + target.prefix + "/token",
+                            "-d", "username=johndoe", "-d", "password=secret", "-d", "scope=me+items")
+        try:
+            token = json.loads(body)["access_token"] if status == 200 else None
+        except (ValueError, KeyError, TypeError):
+            token = None
+        return (token, None) if token else (None, f"login answered {status}: {body[:100]}")
+
+    def setup(self):
+        log(f"bench: temp dir {self.tmp}, nginx on 127.0.0.1:{self.port}, {WORKERS} workers per app")
+        self.start_c()
+        self.start_fastapi()
+        self.start_gatehouse()
+        self.start_nginx()
+        for target in (self.gatehouse, self.fastapi):
+            if target.skipped or target.user_skipped:
+                continue
+            target.token, error = self.login(target)
+            if error and target is self.gatehouse and self.user_add_error:
+                missing = any(s in self.user_add_error for s in ("Unknown option", "Unexpected argument", "not written"))
+                target.user_skipped = ("skipped: gatehouse user add not available" if missing
+                                       else f"skipped: gatehouse user add failed: {self.user_add_error[:80]}")
+            elif error:
+                target.user_skipped = f"skipped: {error}"
+        self.nginx.token = self.c.token = self.gatehouse.token or self.fastapi.token
+
+    # ---- running wrk
+
+    def wrk(self, url, method="GET", headers=None, body=None, connections=CONNECTIONS, duration=DURATION,
+            timeout="10s"):
+        self.scripts += 1
+        script = self.tmp / f"wrk-{self.scripts}.lua"
+        script.write_text(wrk_script(method, headers or {}, body))
+        argv = ["wrk", f"-t{min(THREADS, connections)}", f"-c{connections}", f"-d{duration}",
+                "--timeout", timeout, "-s", str(script), url]
+        return self.procs.start("wrk", argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def collect(self, process):
+        out, _ = process.communicate()
+        self.procs.started = [(n, p) for n, p in self.procs.started if p is not process]
+        for line in out.decode(errors="replace").splitlines():
+            if line.startswith("BENCH_RESULT "):
+                return dict((k, float(v)) for k, v in (kv.split("=") for kv in line.split()[1:]))
+        raise RuntimeError("wrk printed no result:\n" + out.decode(errors="replace"))
+
+    def settle(self, target, timeout=30.0):
+        """Waits until the target's processes are idle: logins queued by a finished wrk
+        keep hashing after it exits and would be counted against the next measurement."""
+        if not target.pid:
+            return
+        deadline = time.monotonic() + timeout
+        last = tree_cpu_seconds(target.pid)
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = tree_cpu_seconds(target.pid)
+            if now - last < 0.02:
+                return
+            last = now
+
+    def measure(self, target, request, **wrk_options):
+        self.settle(target)
+        before = tree_cpu_seconds(target.pid) if target.pid else None
+        result = self.collect(self.wrk(self.base + target.prefix + request.path, request.method,
+                                       request.headers(target), request.body, **wrk_options))
+        if before is not None:
+            result["cpu_seconds"] = tree_cpu_seconds(target.pid) - before
+        return result
+
+    # ---- scenarios
+
+    def check(self, target, request):
+        """The status one request gets, so a table of fast 502s is never mistaken for a result."""
+        args = ["-X", request.method]
+        for name, value in request.headers(target).items():
+            args += ["-H", f"{name}: {value}"]
+        if request.body is not None:
+            args += ["--data-raw", request.body]
+        status, body = curl(self.base + target.prefix + request.path, *args)
+        return status, body
+
+    def skip_reason(self, target, request):
+        if target.skipped:
+            return target.skipped
+        if request.needs_users and target in (self.gatehouse, self.fastapi) and target.user_skipped:
+            return target.user_skipped
+        return None
+
+    def run_scenario(self, scenario):
+        log(f"bench: {scenario.title}")
+        baseline, rows = {}, []
+        for target in scenario.targets(self):
+            request = scenario.request
+            reason = self.skip_reason(target, request)
+            if reason:
+                rows.append(Row(scenario.title, target.name, skipped=reason))
+                continue
+            status, body = self.check(target, request)
+            expected = request.expect if target in (self.gatehouse, self.fastapi) else 200
+            note = "" if status == expected else f"got {status}, expected {expected}: {body[:60]}"
+            options = dict(connections=LOGIN_CONNECTIONS, duration=LOGIN_DURATION, timeout="30s") if scenario.login else {}
+            result = self.measure(target, request, **options)
+            row = Row(scenario.title, target.name, result=result, note=note)
+            if target in (self.nginx, self.c):
+                baseline[target.name] = row.rps
+            rows.append(row)
+        for row in rows:
+            row.vs_nginx = ratio(row.rps, baseline.get(self.nginx.name))
+            row.vs_c = ratio(row.rps, baseline.get(self.c.name))
+        self.rows += rows
+
+    def run_under_logins(self, scenario):
+        """(e): /users/me/ latency while a second wrk keeps the login endpoint saturated."""
+        log(f"bench: {scenario.title}")
+        for target in (self.gatehouse, self.fastapi):
+            reason = self.skip_reason(target, ME)
+            if reason:
+                self.rows.append(Row(scenario.title, target.name, skipped=reason))
+                continue
+            url = self.base + target.prefix
+            self.settle(target)
+            logins = self.wrk(url + LOGIN.path, LOGIN.method, LOGIN.headers(target), LOGIN.body,
+                              connections=LOGIN_CONNECTIONS, duration=DURATION, timeout="30s")
+            time.sleep(0.5)  # let the logins fill the workers first
+            me = self.wrk(url + ME.path, ME.method, ME.headers(target), None)
+            me_result = self.collect(me)
+            login_result = self.collect(logins)
+            login_rps = login_result["requests"] / login_result["duration_us"] * 1e6
+            self.rows.append(Row(scenario.title, target.name, result=me_result,
+                                 note=f"meanwhile {login_rps:.1f} logins/s"))
+
+    def login_cost(self, target, count=5):
+        """CPU seconds and wall seconds of one login, from `count` sequential logins."""
+        self.settle(target)
+        self.login(target)  # warm up
+        cpu_before, wall_before = tree_cpu_seconds(target.pid), time.monotonic()
+        for _ in range(count):
+            _, error = self.login(target)
+            if error:
+                return None, None
+        return ((tree_cpu_seconds(target.pid) - cpu_before) / count, (time.monotonic() - wall_before) / count)
+
+    def warm_up(self):
+        for target in (self.nginx, self.c, self.gatehouse, self.fastapi):
+            if not target.skipped:
+                self.collect(self.wrk(self.base + target.prefix + "/health", duration="1s"))
+
+    def run(self):
+        self.setup()
+        self.warm_up()
+        for scenario in SCENARIOS:
+            if scenario.under_logins:
+                self.run_under_logins(scenario)
+            else:
+                self.run_scenario(scenario)
+        costs = {}
+        for target in (self.gatehouse, self.fastapi):
+            if not self.skip_reason(target, LOGIN):
+                costs[target.name] = self.login_cost(target)
+        self.report(costs)
+
+    # ---- the table
+
+    def report(self, costs):
+        header = ["scenario", "target", "req/s", "p50 ms", "p99 ms", "x nginx", "x C", "CPU us/req", "non-2xx", "note"]
+        table = [header]
+        for row in self.rows:
+            table.append(row.cells())
+        widths = [max(len(r[i]) for r in table if len(r) > 3 or i < 2) for i in range(len(header) - 1)]
+        print()
+        print(f"Gatehouse bench: wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} (logins -c{LOGIN_CONNECTIONS} "
+              f"-d{LOGIN_DURATION}), {WORKERS} workers per app, {CORES} cores, one run")
+        for r in table:
+            if len(r) == 3:  # skipped
+                print("  ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2]]))
+            else:
+                print("  ".join([c.ljust(widths[0]) if i == 0 else c.ljust(widths[1]) if i == 1 else
+                                 c.rjust(widths[i]) if i < len(widths) else c for i, c in enumerate(r)]).rstrip())
+        print("x nginx / x C: req/s as a share of nginx's return 200 / of the C libfcgi responder, same scenario,"
+              " same run.")
+        print("CPU us/req: utime+stime of the target's own processes (nginx; cfcgi; gatehouse supervisor+workers;"
+              " uvicorn supervisor+workers) / requests.")
+        print()
+        for target in (self.gatehouse, self.fastapi, self.c):
+            if target.pid:
+                sizes = [(pid, rss_kib(pid)) for pid in process_tree(target.pid)]
+                workers = sizes[1:] if len(sizes) > 1 else sizes
+                text = ", ".join(f"pid {pid} {kib / 1024:.1f} MiB{helper_name(pid)}" for pid, kib in workers
+                                 if kib is not None)
+                print(f"RSS {target.name} workers after the runs: {text}")
+        for name, (cpu, wall) in costs.items():
+            if cpu is None:
+                print(f"logins {name}: could not measure")
+                continue
+            bound = CORES / cpu if cpu > 0 else float("inf")
+            measured = next((r.rps for r in self.rows if r.scenario == LOGIN_TITLE and r.target == name and r.result), None)
+            got = f"; measured {measured:.1f}/s = {measured / bound:.0%} of it" if measured else ""
+            print(f"logins {name}: one login {cpu * 1e3:.0f} ms CPU, {wall * 1e3:.0f} ms wall (5 sequential); "
+                  f"bound {CORES} cores / CPU = {bound:.1f} logins/s{got}")
+        for note in self.notes:
+            print(f"note: {note}")
+        print(f"hook (f): HTTP Basic and API-key scenarios are not in this run yet (see EXTRA_SCENARIOS in bench/scenarios.py)")
+
+
+def ratio(value, base):
+    return value / base if value and base else None
+
+
+@dataclass
+class Row:
+    scenario: str
+    target: str
+    result: dict | None = None
+    skipped: str | None = None
+    note: str = ""
+    vs_nginx: float | None = None
+    vs_c: float | None = None
+
+    @property
+    def rps(self):
+        return self.result["requests"] / self.result["duration_us"] * 1e6 if self.result else None
+
+    def cells(self):
+        if self.skipped:
+            return [self.scenario, self.target, self.skipped]
+        r = self.result
+        errors = r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
+        note = self.note + (f" socket errors/timeouts {errors:.0f}" if errors else "")
+        cpu = r.get("cpu_seconds")
+        return [
+            self.scenario, self.target, f"{self.rps:.0f}" if self.rps >= 100 else f"{self.rps:.1f}",
+            f"{r['p50_us'] / 1e3:.2f}", f"{r['p99_us'] / 1e3:.2f}",
+            f"{self.vs_nginx:.3f}" if self.vs_nginx else "-", f"{self.vs_c:.2f}" if self.vs_c else "-",
+            f"{cpu / r['requests'] * 1e6:.0f}" if cpu is not None and r["requests"] else "-",
+            f"{r['status_errors']:.0f}", note.strip(),
+        ]
+
+
+def main():
+    bench = Bench()
+
+    def interrupted(signum, _frame):
+        log(f"bench: stopped by signal {signum}")
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupted)
+    # Even when started in the background with SIGINT ignored, Ctrl-C / kill -INT cleans up.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        bench.run()
+        return 0
+    except KeyboardInterrupt:
+        log("bench: interrupted")
+        return 130
+    finally:
+        # Ctrl-C during cleanup must not leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        bench.procs.stop_all()
+        if os.environ.get("BENCH_KEEP"):
+            log(f"bench: kept {bench.tmp}")
+        else:
+            shutil.rmtree(bench.tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

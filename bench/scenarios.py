@@ -1,0 +1,84 @@
+"""What the bench measures: each scenario's request, and the wrk script that sends it."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Request:
+    path: str
+    method: str = "GET"
+    body: str | None = None
+    expect: int = 200  # what Gatehouse and FastAPI must answer (nginx and C always answer 200)
+    needs_users: bool = False
+    auth: str | None = None  # "token": the target's own bearer token; any other string: sent as is
+    extra_headers: dict = field(default_factory=dict)
+
+    def headers(self, target):
+        headers = dict(self.extra_headers)
+        if self.auth == "token":
+            # nginx and C get a token of the same size, so the FastCGI hop carries the same bytes.
+            headers["Authorization"] = "Bearer " + (target.token or "x" * 180)
+        elif self.auth:
+            headers["Authorization"] = self.auth
+        return headers
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+HEALTH = Request("/health")
+ME = Request("/users/me/", auth="token", needs_users=True)
+GARBAGE = Request("/users/me/", auth="Bearer not.a.token", expect=401)
+LOGIN = Request("/token", method="POST", body="username=johndoe&password=secret&scope=me+items",
+                extra_headers=FORM, needs_users=True)
+LOGIN_TITLE = "(d) POST /token login"
+
+
+@dataclass
+class Scenario:
+    title: str
+    request: Request
+    baselines: bool = True  # also run nginx return 200 and the C responder
+    login: bool = False  # Argon2-bound: fewer connections, BENCH_LOGIN_DURATION, long timeout
+    under_logins: bool = False  # run a login wrk alongside and report this request's latency
+
+    def targets(self, bench):
+        apps = [bench.gatehouse, bench.fastapi]
+        return ([bench.nginx, bench.c] if self.baselines else []) + apps
+
+
+SCENARIOS = [
+    Scenario("(a) GET /health", HEALTH),
+    Scenario("(b) GET /users/me/ valid token", ME),
+    Scenario("(c) GET /users/me/ garbage token 401", GARBAGE),
+    Scenario(LOGIN_TITLE, LOGIN, baselines=False, login=True),
+    Scenario("(e) /users/me/ during logins", ME, baselines=False, under_logins=True),
+]
+
+# ---- HOOK (f): later scenarios go here --------------------------------------------------
+# HTTP Basic and API-key requests (run by bench.py like (a)-(c)), once Gatehouse serves them (FastAPI's tutorial005 has
+# neither, so give them baselines=True and let FastAPI's row say 404 or drop it), e.g.:
+#   Scenario("(f) GET /users/me/ HTTP Basic", Request("/users/me/", auth="Basic am9obmRvZTpzZWNyZXQ=")),
+#   Scenario("(f) GET /users/me/ API key", Request("/users/me/", extra_headers={"X-API-Key": KEY})),
+EXTRA_SCENARIOS = []
+SCENARIOS += EXTRA_SCENARIOS
+# ------------------------------------------------------------------------------------------
+
+
+def wrk_script(method, headers, body):
+    def lua(s):
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = [f"wrk.method = {lua(method)}"]
+    if body is not None:
+        lines.append(f"wrk.body = {lua(body)}")
+    for name, value in headers.items():
+        lines.append(f"wrk.headers[{lua(name)}] = {lua(value)}")
+    lines.append("""
+done = function(summary, latency, requests)
+  io.write(string.format(
+    "BENCH_RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d status_errors=%d connect_errors=%d read_errors=%d write_errors=%d timeouts=%d\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    summary.errors.status, summary.errors.connect, summary.errors.read, summary.errors.write,
+    summary.errors.timeout))
+end
+""")
+    return "\n".join(lines)
