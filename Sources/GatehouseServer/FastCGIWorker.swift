@@ -88,8 +88,10 @@ public enum FastCGIWorker {
     /// Reads what is left of FCGI_STDIN (a body that was too large, or one the app did
     /// not announce), through a fixed buffer, so nothing of it is kept.
     static func discardInput(_ input: UnsafeMutablePointer<FCGX_Stream>?) {
+        // Nearly always the body was read whole: one cheap check, no buffer.
+        if FCGX_GetChar(input) == -1 { return }
         var scratch = [CChar](repeating: 0, count: 64 << 10)
-        var discarded = 0
+        var discarded = 1
         while discarded < maxDiscard {
             let n = scratch.withUnsafeMutableBufferPointer { FCGX_GetStr($0.baseAddress, Int32($0.count), input) }
             if n <= 0 { return }

@@ -34,6 +34,17 @@ public struct RequestBuilder {
         params.first { $0.name == name }?.value
     }
 
+    /// `HTTP_X_API_KEY` → `x-api-key`.
+    static func headerName(cgi name: String) -> String {
+        String(decoding: name.utf8.dropFirst(5).map { b -> UInt8 in
+            switch b {
+            case UInt8(ascii: "_"): return UInt8(ascii: "-")
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): return b + 32
+            default: return b
+            }
+        }, as: UTF8.self)
+    }
+
     /// What CONTENT_LENGTH asks for: nothing, a number of bytes, or more than the limit.
     public enum BodyLength: Equatable {
         case bytes(Int)
@@ -58,8 +69,7 @@ public struct RequestBuilder {
 
         var headers = Headers()
         for (name, value) in params where name.hasPrefix("HTTP_") {
-            let header = name.dropFirst(5).lowercased().replacingOccurrences(of: "_", with: "-")
-            headers.add(header, Latin1.string(value))
+            headers.add(RequestBuilder.headerName(cgi: name), Latin1.string(value))
         }
         if let type = value("CONTENT_TYPE"), !type.isEmpty { headers.add("content-type", Latin1.string(type)) }
         if let length = value("CONTENT_LENGTH"), !length.isEmpty { headers.add("content-length", Latin1.string(length)) }

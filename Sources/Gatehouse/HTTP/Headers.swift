@@ -55,11 +55,31 @@ public struct Headers: Sequence, Sendable, Equatable {
 
 /// Latin-1: every byte is the scalar of the same number, and back.
 public enum Latin1 {
+    @inlinable
     public static func string<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var scalars = String.UnicodeScalarView()
-        scalars.reserveCapacity(bytes.count)
-        for b in bytes { scalars.append(Unicode.Scalar(b)) }
-        return String(scalars)
+        if let s = bytes.withContiguousStorageIfAvailable({ string(buffer: $0) }) { return s }
+        return Array(bytes).withUnsafeBufferPointer { string(buffer: $0) }
+    }
+
+    /// ASCII (nearly every header) is already UTF-8; other bytes become two-byte sequences.
+    public static func string(buffer: UnsafeBufferPointer<UInt8>) -> String {
+        var high = 0
+        for b in buffer where b >= 0x80 { high += 1 }
+        if high == 0 { return String(decoding: buffer, as: UTF8.self) }
+        return String(unsafeUninitializedCapacity: buffer.count + high) { out in
+            var i = 0
+            for b in buffer {
+                if b < 0x80 {
+                    out[i] = b
+                    i += 1
+                } else {
+                    out[i] = 0xC0 | b >> 6
+                    out[i + 1] = 0x80 | b & 0x3F
+                    i += 2
+                }
+            }
+            return i
+        }
     }
 
     /// nil when a scalar is above U+00FF.
