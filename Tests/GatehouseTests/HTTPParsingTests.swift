@@ -200,3 +200,13 @@ final class ValidationShapeTests: XCTestCase {
             Array(#"{"detail":[{"type":"string_pattern_mismatch","loc":["body","grant_type"],"msg":"String should match pattern '^password$'","input":"x","ctx":{"pattern":"^password$"}}]}"#.utf8))
     }
 }
+
+final class TrimTests: XCTestCase {
+    func testTrimsOnlyHTTPWhitespace() {
+        XCTAssertEqual(" \t é x€ \r\n".trimmingWhitespace(), "é x€")
+        XCTAssertEqual("€".trimmingWhitespace(), "€")
+        XCTAssertEqual(" \u{A0}a\u{A0} ".trimmingWhitespace(), "\u{A0}a\u{A0}")
+        XCTAssertEqual("   ".trimmingWhitespace(), "")
+        XCTAssertEqual("".trimmingWhitespace(), "")
+    }
+}

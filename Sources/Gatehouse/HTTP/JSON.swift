@@ -151,7 +151,12 @@ private struct JSONParser {
     init(bytes: [UInt8]) { self.bytes = bytes }
 
     mutating func skipWhitespace() {
-        while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+        while i < bytes.count {
+            switch bytes[i] {
+            case 0x20, 0x09, 0x0A, 0x0D: i += 1
+            default: return
+            }
+        }
     }
 
     func fail(_ message: String, at: Int? = nil) -> JSONParseError {
@@ -173,10 +178,11 @@ private struct JSONParser {
         }
     }
 
-    mutating func literal(_ word: String, _ v: JSON) throws(JSONParseError) -> JSON {
-        let w = Array(word.utf8)
-        guard i + w.count <= bytes.count, Array(bytes[i..<i + w.count]) == w else { throw fail("Expecting value") }
-        i += w.count
+    mutating func literal(_ word: StaticString, _ v: JSON) throws(JSONParseError) -> JSON {
+        let count = word.utf8CodeUnitCount
+        guard i + count <= bytes.count else { throw fail("Expecting value") }
+        for k in 0..<count where bytes[i + k] != word.utf8Start[k] { throw fail("Expecting value") }
+        i += count
         return v
     }
 

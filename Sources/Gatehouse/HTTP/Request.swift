@@ -96,9 +96,12 @@ enum HeaderTokens {
 extension StringProtocol {
     /// Trims the HTTP whitespace set (SP, HTAB) plus CR/LF.
     public func trimmingWhitespace() -> String {
-        let ws: Set<Character> = [" ", "\t", "\r", "\n", "\r\n"]
-        guard let start = firstIndex(where: { !ws.contains($0) }) else { return "" }
-        let end = lastIndex(where: { !ws.contains($0) })!
-        return String(self[start...end])
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+        let text = Substring(self)
+        let utf8 = text.utf8
+        guard let first = utf8.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = utf8.lastIndex(where: { !isSpace($0) })!
+        // Only ASCII bytes are cut, so the rest is whole UTF-8.
+        return String(decoding: utf8[first...last], as: UTF8.self)
     }
 }
