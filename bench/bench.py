@@ -24,7 +24,7 @@ from pathlib import Path
 
 from procs import (Processes, curl, free_port, helper_name, process_tree, rss_kib, tree_cpu_seconds,
                    unix_socket_accepts, wait_for)
-from scenarios import LOGIN, LOGIN_TITLE, ME, SCENARIOS, wrk_script
+from scenarios import APIKEY_TITLE, BASIC_TITLE, JWT_TITLE, LOGIN, LOGIN_TITLE, ME, SCENARIOS, wrk_script
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -137,6 +137,7 @@ class Target:
     skipped: str | None = None  # why it cannot run at all
     user_skipped: str | None = None  # why scenarios needing users cannot run
     token: str | None = None
+    api_key: str | None = None
 
     @property
     def pid(self):
@@ -277,6 +278,15 @@ class Bench:
             elif error:
                 target.user_skipped = f"skipped: {error}"
         self.nginx.token = self.c.token = self.gatehouse.token or self.fastapi.token
+        if self.gatehouse.token:
+            status, body = curl(self.base + "/auth/users/me/api-keys", "-H", "Authorization: Bearer " + self.gatehouse.token,
+                                "-H", "Content-Type: application/json", "-d", '{"name":"bench","scopes":["me"]}')
+            try:
+                self.gatehouse.api_key = json.loads(body)["key"] if status == 201 else None
+            except (ValueError, KeyError, TypeError):
+                self.gatehouse.api_key = None
+            if not self.gatehouse.api_key:
+                self.notes.append(f"could not create an API key: {status} {body[:80]}")
 
     # ---- running wrk
 
@@ -452,7 +462,14 @@ class Bench:
                   f"bound {CORES} cores / CPU = {bound:.1f} logins/s{got}")
         for note in self.notes:
             print(f"note: {note}")
-        print(f"hook (f): HTTP Basic and API-key scenarios are not in this run yet (see EXTRA_SCENARIOS in bench/scenarios.py)")
+        jwt = self.gatehouse_rps(JWT_TITLE)
+        for title in (BASIC_TITLE, APIKEY_TITLE):
+            rps = self.gatehouse_rps(title)
+            if jwt and rps:
+                print(f"{title}: {rps / jwt:.2f} x the JWT request's req/s")
+
+    def gatehouse_rps(self, title):
+        return next((r.rps for r in self.rows if r.scenario == title and r.target == self.gatehouse.name and r.result), None)
 
 
 def ratio(value, base):
