@@ -15,20 +15,29 @@ public struct RequestBuilder {
         self.maxBodySize = maxBodySize
     }
 
-    /// Reads `NAME=value` C strings, as `environ` and `FCGX_Request.envp` hold them.
+    /// Reads `NAME=value` C strings, as `environ` and `FCGX_Request.envp` hold them, keeping
+    /// only the HTTP_* headers and the meta-variables a request is built from.
     public init(environment envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, maxBodySize: Int) {
         var params: [(String, [UInt8])] = []
+        params.reserveCapacity(24)
         var cursor = envp
         while let entry = cursor?.pointee {
-            let length = strlen(entry)
-            let bytes = UnsafeRawBufferPointer(start: entry, count: length).bindMemory(to: UInt8.self)
-            if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
-                params.append((Latin1.string(bytes[..<eq]), Array(bytes[(eq + 1)...])))
-            }
             cursor = cursor! + 1
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
+            guard let eq = bytes.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let name = UnsafeBufferPointer(rebasing: bytes[..<eq])
+            guard name.starts(with: RequestBuilder.headerPrefix) || RequestBuilder.used.contains(where: { name.elementsEqual($0) })
+            else { continue }
+            params.append((Latin1.string(buffer: name), Array(bytes[(eq + 1)...])))
         }
         self.init(params: params, maxBodySize: maxBodySize)
     }
+
+    static let headerPrefix = Array("HTTP_".utf8)
+    static let used = [
+        "REQUEST_METHOD", "PATH_INFO", "SCRIPT_NAME", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH", "HTTPS",
+        "SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR",
+    ].map { Array($0.utf8) }
 
     public func value(_ name: String) -> [UInt8]? {
         params.first { $0.name == name }?.value

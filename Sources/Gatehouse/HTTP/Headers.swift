@@ -48,7 +48,7 @@ public struct Headers: Sequence, Sendable, Equatable {
     }
 
     static func clean(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else { return s }
+        guard s.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else { return s }
         return String(String.UnicodeScalarView(s.unicodeScalars.filter { $0 != "\r" && $0 != "\n" && $0 != "\0" }))
     }
 }

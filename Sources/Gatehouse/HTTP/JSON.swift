@@ -1,6 +1,6 @@
 /// A JSON value whose objects keep their keys in the order they were declared,
 /// so that output matches FastAPI's (pydantic field order) byte for byte.
-public indirect enum JSON: Sendable, Equatable {
+public enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)

@@ -31,12 +31,20 @@ public struct Response: Sendable {
     /// The CGI/FastCGI form: `Status:` line, header lines, blank line, body.
     /// Content-Length is always written, so the web server need not chunk.
     public func serialized(includeBody: Bool = true) -> [UInt8] {
-        var head = "Status: \(status) \(reason)\r\n"
-        for (name, value) in headers where name.lowercased() != "content-length" {
-            head += name + ": " + value + "\r\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(128 + (includeBody ? body.count : 0))
+        func append(_ s: String) {
+            // Header text is latin-1 by HTTP's rules; a scalar above U+00FF cannot be sent as is.
+            for u in s.unicodeScalars { out.append(u.value < 256 ? UInt8(u.value) : UInt8(ascii: "?")) }
         }
-        head += "Content-Length: \(body.count)\r\n\r\n"
-        var out = Latin1.bytes(head) ?? Array(head.utf8)
+        append("Status: \(status) \(reason)\r\n")
+        for (name, value) in headers where name != "content-length" {
+            append(name)
+            out += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+            append(value)
+            out += [13, 10]
+        }
+        append("Content-Length: \(body.count)\r\n\r\n")
         if includeBody { out += body }
         return out
     }
