@@ -7,20 +7,21 @@ import Logging
 /// (its SQLite connection, caches) and nothing is shared across processes.
 public typealias AppFactory = @Sendable (Config) throws -> App
 
-/// The prefork master: holds the listening socket, keeps `config.workerCount` workers
-/// running, restarts one that dies, replaces them all on SIGHUP (new ones first, then
-/// the old ones drain), and on SIGTERM/SIGINT lets them finish and exits 0.
+/// The prefork master: holds the listening sockets, keeps each pool's workers running,
+/// restarts one that dies, replaces them all on SIGHUP (new ones first, then the old ones
+/// drain), and on SIGTERM/SIGINT lets them finish and exits 0.
 ///
 /// Signals are blocked and read from a signalfd in one poll loop: no handlers, no
 /// threads, so fork(2) from Swift stays safe.
 public final class Supervisor {
     struct Worker {
+        var pool: Int  // index into pools
         var generation: Int
         var started: Double
         var stopping = false
     }
 
-    let listener: Listener
+    let pools: [WorkerPool]
     var config: Config
     let reload: () throws -> Config
     let factory: AppFactory
@@ -28,7 +29,7 @@ public final class Supervisor {
 
     var workers: [pid_t: Worker] = [:]
     var generation = 0
-    var restartsDue: [Double] = []
+    var restartsDue: [(pool: Int, at: Double)] = []
     var drainDeadline: Double? = nil
     var signalFD: Int32 = -1
 
@@ -39,12 +40,17 @@ public final class Supervisor {
     static let restartDelay = 0.5
 
     /// `reload` re-reads the configuration on SIGHUP (a failure keeps the running workers).
-    public init(listener: Listener, config: Config, reload: @escaping () throws -> Config, factory: @escaping AppFactory, logger: Logger) {
-        self.listener = listener
+    public init(pools: [WorkerPool], config: Config, reload: @escaping () throws -> Config, factory: @escaping AppFactory, logger: Logger) {
+        self.pools = pools
         self.config = config
         self.reload = reload
         self.factory = factory
         self.logger = logger
+    }
+
+    /// One pool of `workers` workers on `listener`.
+    public convenience init(listener: Listener, config: Config, reload: @escaping () throws -> Config, factory: @escaping AppFactory, logger: Logger) {
+        self.init(pools: [.main(listener)], config: config, reload: reload, factory: factory, logger: logger)
     }
 
     /// Runs until SIGTERM/SIGINT and all workers have exited; returns the exit status.
@@ -60,10 +66,13 @@ public final class Supervisor {
         }
         defer {
             close(signalFD)
-            listener.close()
+            for pool in pools { pool.listener.close() }
         }
-        logger.info("listening on \(listener.description) with \(config.workerCount) workers")
-        for _ in 0..<config.workerCount { spawn() }
+        for (index, pool) in pools.enumerated() {
+            let size = pool.size(config)
+            logger.info("listening on \(pool.listener.description) with \(size) \(pool.name) workers")
+            for _ in 0..<size { spawn(pool: index) }
+        }
 
         while true {
             var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
@@ -79,9 +88,10 @@ public final class Supervisor {
                 }
                 continue
             }
-            let due = restartsDue.filter { $0 <= now() }
-            restartsDue.removeAll { $0 <= now() }
-            for _ in due { spawn() }
+            let time = now()
+            let due = restartsDue.filter { $0.at <= time }
+            restartsDue.removeAll { $0.at <= time }
+            for restart in due { spawn(pool: restart.pool) }
         }
         logger.info("stopped")
         return 0
@@ -118,7 +128,9 @@ public final class Supervisor {
             logger.error("reload failed, keeping the running configuration: \(error)")
             return
         }
-        if fresh.listen != config.listen || fresh.socketMode != config.socketMode || fresh.socketOwner != config.socketOwner {
+        if fresh.listen != config.listen || fresh.socketMode != config.socketMode || fresh.socketOwner != config.socketOwner
+            || fresh.loginPool != config.loginPool || fresh.loginListen != config.loginListen
+        {
             logger.warning("reload: listen/socket settings changed; they take effect on restart only")
         }
         config = fresh
@@ -126,31 +138,35 @@ public final class Supervisor {
         generation += 1
         restartsDue = []
         let old = workers.filter { $0.value.generation < generation }.map(\.key)
-        for _ in 0..<config.workerCount { spawn() }
+        for (index, pool) in pools.enumerated() {
+            for _ in 0..<pool.size(config) { spawn(pool: index) }
+        }
         for pid in old {
             workers[pid]?.stopping = true
             kill(pid, SIGTERM)
         }
-        logger.info("reloaded: \(config.workerCount) new workers, \(old.count) old ones finishing")
+        let sizes = pools.map { "\($0.size(config)) \($0.name)" }.joined(separator: " and ")
+        logger.info("reloaded: \(sizes) new workers, \(old.count) old ones finishing")
     }
 
-    func spawn() {
+    func spawn(pool: Int) {
         let masterPID = getpid()
         let pid = fork()
         if pid < 0 {
             logger.error("fork failed: \(String(cString: strerror(errno)))")
-            restartsDue.append(now() + Supervisor.restartDelay)
+            restartsDue.append((pool, now() + Supervisor.restartDelay))
             return
         }
         if pid == 0 {
-            _exit(workerMain(masterPID: masterPID))
+            _exit(workerMain(pool: pools[pool], masterPID: masterPID))
         }
-        workers[pid] = Worker(generation: generation, started: now())
+        workers[pid] = Worker(pool: pool, generation: generation, started: now())
     }
 
     /// In the child, right after fork: undo the master's signal setup, build the App, serve.
-    func workerMain(masterPID: pid_t) -> Int32 {
+    func workerMain(pool: WorkerPool, masterPID: pid_t) -> Int32 {
         close(signalFD)
+        for other in pools where other.listener.fd != pool.listener.fd { close(other.listener.fd) }
         signal(SIGINT, SIG_IGN)  // Ctrl-C reaches the whole process group; the master decides
         signal(SIGHUP, SIG_IGN)
         var unblock = sigset_t()
@@ -160,6 +176,8 @@ public final class Supervisor {
 
         var workerLogger = logger
         workerLogger[metadataKey: "worker"] = "\(getpid())"
+        if pools.count > 1 { workerLogger[metadataKey: "pool"] = "\(pool.name)" }
+        if let problem = pool.applyToCurrentProcess(config) { workerLogger.warning("\(problem)") }
         let app: App
         do {
             app = try factory(config)
@@ -167,7 +185,7 @@ public final class Supervisor {
             workerLogger.critical("worker cannot start: \(error)")
             return 78  // EX_CONFIG
         }
-        return FastCGIWorker.run(listenFD: listener.fd, app: app, logger: workerLogger, masterPID: masterPID)
+        return FastCGIWorker.run(listenFD: pool.listener.fd, app: app, logger: workerLogger, masterPID: masterPID)
     }
 
     func reap() {
@@ -181,9 +199,9 @@ public final class Supervisor {
                 logger.debug("worker \(pid) \(how)")
                 continue
             }
-            logger.warning("worker \(pid) \(how); starting another")
+            logger.warning("\(pools[worker.pool].name) worker \(pid) \(how); starting another")
             let crashedEarly = now() - worker.started < Supervisor.crashWindow
-            restartsDue.append(now() + (crashedEarly ? Supervisor.restartDelay : 0))
+            restartsDue.append((worker.pool, now() + (crashedEarly ? Supervisor.restartDelay : 0)))
         }
     }
 

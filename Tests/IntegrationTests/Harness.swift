@@ -34,6 +34,10 @@ struct ProcessOutput {
 /// request bodies buffered by nginx) and at `/` (with fastcgi_request_buffering off, so a
 /// slow upload keeps a worker busy). `server: .spawnFCGI` starts the binary through
 /// spawn-fcgi (fd 0 is the socket) instead of `gatehouse serve`.
+///
+/// `gatehouse serve` runs its login pool too (one worker unless the config says otherwise,
+/// on `loginSocketPath`), and nginx sends POST /token there as gatehouse.conf ships; with
+/// spawn-fcgi or `login_pool = false` both routes lead to the one socket.
 final class Harness {
     enum Server { case serve, spawnFCGI }
 
@@ -50,6 +54,8 @@ final class Harness {
     let port: Int
     let prefix: String
     let socketPath: String
+    /// Derived by `serve` from `--listen unix:…/gatehouse.sock`.
+    let loginSocketPath: String
     let configPath: String
     private(set) var server: Process?
     private var nginx: Process?
@@ -62,6 +68,7 @@ final class Harness {
         self.port = port
         self.prefix = prefix
         socketPath = dir + "/gatehouse.sock"
+        loginSocketPath = dir + "/gatehouse-login.sock"
         configPath = dir + "/gatehouse.conf"
     }
 
@@ -78,12 +85,13 @@ final class Harness {
         chmod(dir, 0o755)  // nginx's workers (nobody, when we are root) must reach the socket
         let h = Harness(dir: dir, port: try freePort(), prefix: prefix)
         do {
-            var settings = ["data_dir": dir + "/data", "workers": String(workers), "log_level": "info"]
+            var settings = ["data_dir": dir + "/data", "workers": String(workers), "log_level": "info", "login_workers": "1"]
             settings.merge(config) { $1 }
             try h.writeConfig(settings)
             try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
             try h.startServer(server)
-            try h.startNginx(httpDirectives: nginxHTTPDirectives)
+            let loginPool = server == .serve && !["false", "no", "off", "0"].contains(settings["login_pool"]?.lowercased() ?? "true")
+            try h.startNginx(loginSocket: loginPool ? h.loginSocketPath : h.socketPath, httpDirectives: nginxHTTPDirectives)
             try h.waitUntilServing()
         } catch {
             h.stop()
@@ -117,9 +125,10 @@ final class Harness {
     }
 
     /// `httpDirectives` go into nginx's `http { }` block (e.g. `large_client_header_buffers 4 64k;`).
-    private func startNginx(httpDirectives: String = "") throws {
+    private func startNginx(loginSocket: String, httpDirectives: String = "") throws {
         let shipped = try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/gatehouse.conf"), encoding: .utf8)
             .replacingOccurrences(of: "/run/gatehouse/gatehouse.sock", with: socketPath)
+            .replacingOccurrences(of: "/run/gatehouse/gatehouse-login.sock", with: loginSocket)
         try shipped.replacingOccurrences(of: "/auth", with: prefix)
             .write(toFile: dir + "/gatehouse-prefix.conf", atomically: true, encoding: .utf8)
         try shipped.replacingOccurrences(of: "/auth", with: "")
@@ -184,10 +193,16 @@ final class Harness {
         try Harness.run(Harness.binary, args + ["--config", configPath], stdin: stdin, environment: environment)
     }
 
-    /// The PIDs of the master's workers.
+    /// The PIDs of the master's main workers.
     func workerPIDs() -> Set<Int32> {
         guard let master = server?.processIdentifier else { return [] }
-        return Harness.children(of: master)
+        return Harness.children(of: master).filter { Harness.processName($0) != "gatehouse-login" }
+    }
+
+    /// The PIDs of the master's login workers (named gatehouse-login).
+    func loginWorkerPIDs() -> Set<Int32> {
+        guard let master = server?.processIdentifier else { return [] }
+        return Harness.children(of: master).filter { Harness.processName($0) == "gatehouse-login" }
     }
 
     func signalServer(_ signal: Int32) {
@@ -287,6 +302,21 @@ final class Harness {
             if fields.count > 1, Int32(fields[1]) == parent { result.insert(pid) }
         }
         return result
+    }
+
+    /// /proc/PID/comm without its newline; nil once the process is gone.
+    static func processName(_ pid: Int32) -> String? {
+        (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .newlines)
+    }
+
+    /// Field 19 of /proc/PID/stat.
+    static func niceness(_ pid: Int32) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // After "comm)": field 3 (state) onwards, so field 19 is at index 16.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 16 ? Int(fields[16]) : nil
     }
 
     static func wait(_ process: Process, timeout: TimeInterval) -> Bool {

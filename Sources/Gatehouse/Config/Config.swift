@@ -9,6 +9,13 @@ public struct Config: Sendable {
     public var workers = 0  // 0: one per core
     public var socketMode: UInt32 = 0o660
     public var socketOwner: String? = nil
+    /// A second pool of workers, on their own socket, that nginx sends `POST /token` to:
+    /// password hashing there cannot hold cheap requests behind it.
+    public var loginPool = true
+    public var loginListen: String? = nil  // default: derived from listen (loginListenAddress)
+    public var loginWorkers = 0  // 0: one per core
+    /// Added to the login workers' niceness, so the main workers win the CPU when both want it.
+    public var loginNice = 10
     public var maxBodySize = 1 << 20
     public var logLevel = "info"
     public var demo = false
@@ -62,6 +69,23 @@ public struct Config: Sendable {
     public var databasePath: String { database ?? dataDir + "/gatehouse.sqlite3" }
     public var secretKeyPath: String { secretKeyFile ?? dataDir + "/secret_key" }
     public var workerCount: Int { workers > 0 ? workers : max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    public var loginWorkerCount: Int { loginWorkers > 0 ? loginWorkers : max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// `login_listen`, or next to `listen`: `unix:/dir/name.sock` gives `unix:/dir/name-login.sock`,
+    /// `host:port` gives `host:port+1`.
+    public func loginListenAddress() throws(ConfigError) -> String {
+        if let loginListen {
+            guard loginListen != listen else { throw ConfigError("login_listen: must differ from listen ('\(listen)')") }
+            return loginListen
+        }
+        if listen.hasPrefix("unix:") {
+            return listen.hasSuffix(".sock") ? String(listen.dropLast(5)) + "-login.sock" : listen + "-login"
+        }
+        guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]), port < UInt16.max else {
+            throw ConfigError("login_listen: cannot be derived from listen '\(listen)'; set it")
+        }
+        return listen[...colon] + String(port + 1)
+    }
 
     /// The demo's scopes, as FastAPI's tutorial005 declares them.
     public static let demoScopes: [(name: String, description: String)] = [
@@ -157,6 +181,12 @@ extension Config {
             guard let m = UInt32(value, radix: 8), m <= 0o777 else { throw bad("expected an octal mode such as 0660") }
             socketMode = m
         case "socket_owner": socketOwner = optional()
+        case "login_pool": loginPool = try bool()
+        case "login_listen":
+            guard !value.isEmpty else { throw bad("expected unix:/path or host:port") }
+            loginListen = value
+        case "login_workers": loginWorkers = try int(0...256)
+        case "login_nice": loginNice = try int(0...19)
         case "max_body_size": maxBodySize = try int(1...(1 << 30))
         case "log_level":
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
