@@ -24,7 +24,7 @@ struct UserCommand: ParsableCommand {
         @Option(help: "Email address.") var email: String?
         @Option(help: "Full name.") var fullName: String?
         @Option(help: ArgumentHelp("Scopes granted directly, comma-separated.", valueName: "scopes")) var scopes: [String] = []
-        @Flag(help: "Create the user disabled (cannot log in).") var disabled = false
+        @Flag(help: "Create the user disabled: its credentials are answered 400 Inactive user.") var disabled = false
         @Flag(help: "Read the password from standard input.") var passwordStdin = false
         @Option(help: ArgumentHelp("Store this PHC hash as is (argon2id/argon2i/bcrypt).", valueName: "phc")) var passwordHash: String?
 
