@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from procs import (Processes, curl, free_port, helper_name, process_tree, rss_kib, tree_cpu_seconds,
+from procs import (Processes, curl, free_port, helper_name, memory_kib, process_tree, tree_cpu_seconds,
                    unix_socket_accepts, wait_for)
 from scenarios import APIKEY_TITLE, BASIC_TITLE, JWT_TITLE, LOGIN, LOGIN_TITLE, ME, SCENARIOS, wrk_script
 
@@ -87,10 +87,7 @@ http {{
             fastcgi_pass unix:{c_socket};
         }}
 
-        location /auth/ {{
-{gatehouse_params}
-            fastcgi_pass unix:{gatehouse_socket};
-        }}
+{gatehouse_location}
 
         location /fastapi/ {{
             proxy_pass http://fastapi/;
@@ -102,31 +99,13 @@ http {{
 }}
 """
 
-# Used until nginx/gatehouse.conf exists: the same parameters it sends (SCRIPT_NAME is
-# the mount prefix, PATH_INFO the rest, Host as the client sent it).
-GATEHOUSE_PARAMS_FALLBACK = """\
-            fastcgi_split_path_info ^(/auth)(/.*)$;
-            include /etc/nginx/fastcgi_params;
-            fastcgi_param PATH_INFO $fastcgi_path_info;
-            fastcgi_param HTTP_HOST $http_host;
-            fastcgi_param HTTPS $https if_not_empty;"""
-
-
-def gatehouse_params():
-    """The fastcgi parameter lines of nginx/gatehouse.conf when the repo has it."""
-    conf = ROOT / "nginx" / "gatehouse.conf"
-    if not conf.exists():
-        return GATEHOUSE_PARAMS_FALLBACK, "bench fallback"
-    lines = []
-    for line in conf.read_text().splitlines():
-        stripped = line.split("#", 1)[0].strip()
-        if stripped.startswith(("fastcgi_param ", "fastcgi_split_path_info ", "include ")) and "fastcgi" in stripped:
-            if stripped.startswith("include ") and not stripped.split()[1].startswith("/"):
-                stripped = "include /etc/nginx/" + stripped.split(None, 1)[1]
-            lines.append(" " * 12 + stripped)
-    if not lines:
-        return GATEHOUSE_PARAMS_FALLBACK, "bench fallback (nothing usable in nginx/gatehouse.conf)"
-    return "\n".join(lines), "nginx/gatehouse.conf"
+def gatehouse_location(socket):
+    """nginx/gatehouse.conf as a site includes it, pointed at this run's two sockets, so the
+    bench measures the shipped routing (POST /token to the login pool) and parameters."""
+    conf = (ROOT / "nginx" / "gatehouse.conf").read_text()
+    login = str(socket).replace(".sock", "-login.sock")
+    return (conf.replace("/run/gatehouse/gatehouse-login.sock", login)
+            .replace("/run/gatehouse/gatehouse.sock", str(socket)))
 
 
 @dataclass
@@ -239,14 +218,11 @@ class Bench:
     def start_nginx(self):
         prefix = self.tmp / "nginx"
         prefix.mkdir()
-        params, source = gatehouse_params()
-        self.notes.append(f"Gatehouse fastcgi parameters from {source}")
         conf = prefix / "nginx.conf"
         conf.write_text(NGINX_CONF.format(
             user="user nobody nogroup;" if os.geteuid() == 0 else "",
             prefix=prefix, port=self.port, uvicorn_socket=self.tmp / "uvicorn.sock",
-            c_socket=self.tmp / "c.sock", gatehouse_socket=self.tmp / "gh.sock",
-            gatehouse_params=params,
+            c_socket=self.tmp / "c.sock", gatehouse_location=gatehouse_location(self.tmp / "gh.sock"),
         ))
         argv = ["nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
         self.nginx.process = self.procs.start("nginx", argv)
@@ -446,11 +422,11 @@ class Bench:
         print()
         for target in (self.gatehouse, self.fastapi, self.c):
             if target.pid:
-                sizes = [(pid, rss_kib(pid)) for pid in process_tree(target.pid)]
+                sizes = [(pid, memory_kib(pid)) for pid in process_tree(target.pid)]
                 workers = sizes[1:] if len(sizes) > 1 else sizes
-                text = ", ".join(f"pid {pid} {kib / 1024:.1f} MiB{helper_name(pid)}" for pid, kib in workers
-                                 if kib is not None)
-                print(f"RSS {target.name} workers after the runs: {text}")
+                text = ", ".join(f"pid {pid} {m[0] / 1024:.1f}/{m[1] / 1024:.1f}/{m[2] / 1024:.1f} MiB{helper_name(pid)}"
+                                 for pid, m in workers if m)
+                print(f"memory of {target.name} workers after the runs (RSS/PSS/private): {text}")
         for name, (cpu, wall) in costs.items():
             if cpu is None:
                 print(f"logins {name}: could not measure")

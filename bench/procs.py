@@ -54,15 +54,20 @@ def helper_name(pid):
         return ""
 
 
-def rss_kib(pid):
+def memory_kib(pid):
+    """(RSS, PSS, private) in KiB from smaps_rollup: RSS counts every shared library page the
+    process touched; PSS splits shared pages among the processes that map them; private is
+    what this process alone costs."""
+    fields = {}
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except FileNotFoundError:
-        pass
-    return None
+                parts = line.split()
+                if len(parts) >= 2 and parts[1].isdigit():
+                    fields[parts[0].rstrip(":")] = int(parts[1])
+    except (FileNotFoundError, PermissionError):
+        return None
+    return fields.get("Rss"), fields.get("Pss"), fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
 
 
 class Processes:
