@@ -74,7 +74,8 @@ final class Harness {
 
     static func start(
         config: [String: String] = [:], prefix: String = "/auth", workers: Int = 2, server: Server = .serve,
-        nginxHTTPDirectives: String = ""
+        nginxHTTPDirectives: String = "",
+        nginxServerDirectives: String = ""
     ) throws -> Harness {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw HarnessError("no gatehouse binary at \(binary): run swift build first or set GATEHOUSE_BIN")
@@ -91,7 +92,8 @@ final class Harness {
             try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
             try h.startServer(server)
             let loginPool = server == .serve && !["false", "no", "off", "0"].contains(settings["login_pool"]?.lowercased() ?? "true")
-            try h.startNginx(loginSocket: loginPool ? h.loginSocketPath : h.socketPath, httpDirectives: nginxHTTPDirectives)
+            try h.startNginx(loginSocket: loginPool ? h.loginSocketPath : h.socketPath, httpDirectives: nginxHTTPDirectives,
+                             serverDirectives: nginxServerDirectives)
             try h.waitUntilServing()
         } catch {
             h.stop()
@@ -124,8 +126,9 @@ final class Harness {
         server = process
     }
 
-    /// `httpDirectives` go into nginx's `http { }` block (e.g. `large_client_header_buffers 4 64k;`).
-    private func startNginx(loginSocket: String, httpDirectives: String = "") throws {
+    /// `httpDirectives` go into nginx's `http { }` block (e.g. `large_client_header_buffers 4 64k;`),
+    /// `serverDirectives` into its `server { }` (more locations; `@SOCKET@` names Gatehouse's socket).
+    private func startNginx(loginSocket: String, httpDirectives: String = "", serverDirectives: String = "") throws {
         let shipped = try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/gatehouse.conf"), encoding: .utf8)
             .replacingOccurrences(of: "/run/gatehouse/gatehouse.sock", with: socketPath)
             .replacingOccurrences(of: "/run/gatehouse/gatehouse-login.sock", with: loginSocket)
@@ -154,6 +157,7 @@ final class Harness {
                     server_name localhost;
                     include \(dir)/gatehouse-prefix.conf;
                     include \(dir)/gatehouse-root.conf;
+                    \(serverDirectives.replacingOccurrences(of: "@SOCKET@", with: socketPath))
                 }
             }
             """

@@ -15,8 +15,10 @@ from fastapi.security import (
     APIKeyCookie,
     APIKeyHeader,
     APIKeyQuery,
+    HTTPAuthorizationCredentials,
     HTTPBasic,
     HTTPBasicCredentials,
+    HTTPBearer,
     OAuth2PasswordBearer,
     OAuth2PasswordRequestForm,
     SecurityScopes,
@@ -181,6 +183,19 @@ async def update_user(user_id: int, body: UserUpdate, user: Annotated[User, Depe
 @app.delete("/users/{user_id}", status_code=204)
 async def delete_user(user_id: int, user: Annotated[User, Depends(admin_user)]):
     pass
+
+
+@app.get("/check", status_code=204)
+async def check(user: Annotated[User, Depends(reading_user)], scope: str | None = None):
+    return None
+
+
+http_bearer = HTTPBearer(auto_error=True)
+
+
+@app.get("/token/introspect")
+async def introspect_token(credentials: Annotated[HTTPAuthorizationCredentials, Depends(http_bearer)]):
+    return {}
 
 
 @app.get("/health")

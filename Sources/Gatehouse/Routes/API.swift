@@ -37,6 +37,13 @@ extension App {
                   security: schemes.admin(permission: "users:write"),
                   parameters: [.init("user_id", in: .path, .int())], status: 204, response: .empty,
                   handler: AdminRoutes.delete),
+            Route("GET", "/check", name: "check",
+                  security: schemes.user(readOnly: true, scopes: [], activeUser: false),
+                  parameters: [.init("scope", in: .query, .optional(.string()), default: .null)],
+                  status: 204, response: .empty, handler: CheckRoutes.check),
+            Route("GET", "/token/introspect", name: "introspect_token",
+                  security: SecurityRequirement(schemes: [HTTPBearer()], activeUser: false),
+                  handler: CheckRoutes.introspect),
             Route("GET", "/health", name: "health") { _ in .json(.object([("status", "ok")])) },
             Route("GET", "/openapi.json", name: "openapi") { context in
                 .json(OpenAPI.document(for: context.app, prefix: context.request.scriptName))
