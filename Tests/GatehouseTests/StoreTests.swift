@@ -47,6 +47,24 @@ final class StoreTests: XCTestCase {
         XCTAssertThrowsError(try Store.open(path: directory + "/plainfile/db.sqlite3"))
     }
 
+    func testUserLookupSeesEveryCommittedChange() throws {
+        try store.createUser(username: "carol", passwordHash: "$argon2id$x", scopes: ["me"], now: 1)
+        XCTAssertEqual(try store.user(named: "carol")?.scopes, ["me"])  // now remembered
+        let other = try Store.open(path: directory + "/data/gatehouse.sqlite3")  // as another worker or the CLI
+        var carol = try XCTUnwrap(other.user(named: "carol"))
+        carol.disabled = true
+        try other.updateUser(carol, now: 2)
+        XCTAssertEqual(try store.user(named: "carol")?.disabled, true, "another connection's write")
+        var again = try XCTUnwrap(store.user(named: "carol"))
+        again.scopes = []
+        try store.updateUser(again, now: 3)
+        XCTAssertEqual(try store.user(named: "carol")?.scopes, [], "this connection's own write")
+        try other.setPasswordHash(userID: carol.id, hash: "$argon2id$y", now: 4)
+        XCTAssertEqual(try store.user(named: "carol")?.passwordHash, "$argon2id$y")
+        XCTAssertTrue(try other.deleteUser(id: carol.id))
+        XCTAssertNil(try store.user(named: "carol"))
+    }
+
     func testUserCRUD() throws {
         let created = try store.createUser(
             username: "johndoe", email: "johndoe@example.com", fullName: "John Doe", passwordHash: hash,

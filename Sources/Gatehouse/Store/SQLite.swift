@@ -38,6 +38,8 @@ final class SQLiteConnection {
     private let db: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
     private var transactionDepth = 0
+    /// Counts this connection's own writes: SQLite's data_version only moves for other connections'.
+    private(set) var localWrites = 0
 
     init(path: String) throws(StoreError) {
         var handle: OpaquePointer?
@@ -63,6 +65,7 @@ final class SQLiteConnection {
 
     /// Runs constant SQL (DDL, pragmas); never used with values.
     func execute(_ sql: String) throws(StoreError) {
+        localWrites &+= 1
         var error: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(db, sql, nil, nil, &error)
         if rc != SQLITE_OK {
@@ -75,6 +78,7 @@ final class SQLiteConnection {
     /// Runs a statement that returns no rows; the number of rows it changed.
     @discardableResult
     func run(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> Int {
+        localWrites &+= 1
         let statement = try prepared(sql, values)
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
         let rc = sqlite3_step(statement)
@@ -92,6 +96,13 @@ final class SQLiteConnection {
             guard rc == SQLITE_ROW else { throw failure(rc) }
             rows.append(read(SQLRow(statement: statement)))
         }
+    }
+
+    /// Changes whenever anything was committed to the file: by another connection (SQLite's
+    /// data_version) or by this one (localWrites). What a cache of rows checks before use.
+    func changeStamp() throws(StoreError) -> [Int64] {
+        let version = try query("PRAGMA data_version") { $0.int(0) }.first ?? 0
+        return [version, Int64(localWrites)]
     }
 
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }

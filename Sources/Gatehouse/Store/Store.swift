@@ -23,6 +23,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
 public final class Store: @unchecked Sendable {
     let connection: SQLiteConnection
     private let lock = NSRecursiveLock()
+    /// Users by name, valid while the connection's change stamp is the one recorded.
+    var userCache: (stamp: [Int64], users: [String: User]) = ([], [:])
     public let path: String
 
     private init(path: String, connection: SQLiteConnection) {

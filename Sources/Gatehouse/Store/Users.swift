@@ -34,14 +34,23 @@ extension Store {
     static let userColumns =
         "id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at, password_changed_at"
 
-    /// nil for an unknown user, and for a name no user could have.
+    /// nil for an unknown user, and for a name no user could have. Rows are remembered
+    /// until anything is written to the database by anyone: every request looks its user
+    /// up, and a change (disable, revoke, new password) must count from the next request.
     public func user(named username: String) throws -> User? {
         guard Store.validUsername(username) else { return nil }
         return try locked {
-            try connection.query("SELECT \(Store.userColumns) FROM users WHERE username = ?", [.text(username)], Store.readUser)
-                .first.map(withRoles)
+            let stamp = try connection.changeStamp()
+            if stamp != userCache.stamp { userCache = (stamp, [:]) }
+            if let user = userCache.users[username] { return user }
+            let user = try connection.query(Store.userByName, [.text(username)], Store.readUser).first.map(withRoles)
+            if let user, userCache.users.count < Store.userCacheCapacity { userCache.users[username] = user }
+            return user
         }
     }
+
+    static let userByName = "SELECT \(userColumns) FROM users WHERE username = ?"
+    static let userCacheCapacity = 1024
 
     public func user(id: Int64) throws -> User? {
         try locked {
