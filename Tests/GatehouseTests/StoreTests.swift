@@ -50,6 +50,8 @@ final class StoreTests: XCTestCase {
     func testUserLookupSeesEveryCommittedChange() throws {
         try store.createUser(username: "carol", passwordHash: "$argon2id$x", scopes: ["me"], now: 1)
         XCTAssertEqual(try store.user(named: "carol")?.scopes, ["me"])  // now remembered
+        let id = try XCTUnwrap(store.user(named: "carol")).id
+        XCTAssertEqual(try store.user(id: id)?.username, "carol")
         let other = try Store.open(path: directory + "/data/gatehouse.sqlite3")  // as another worker or the CLI
         var carol = try XCTUnwrap(other.user(named: "carol"))
         carol.disabled = true
@@ -63,6 +65,7 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try store.user(named: "carol")?.passwordHash, "$argon2id$y")
         XCTAssertTrue(try other.deleteUser(id: carol.id))
         XCTAssertNil(try store.user(named: "carol"))
+        XCTAssertNil(try store.user(id: id))
     }
 
     func testUserCRUD() throws {

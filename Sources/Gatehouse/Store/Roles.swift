@@ -83,6 +83,7 @@ extension Store {
     /// permissions in their stored order, first occurrence kept. Unknown roles add nothing.
     public func permissions(forRoles roles: [String]) throws -> [String] {
         var all: [String] = []
+        if roles.isEmpty { return [] }
         for name in roles {
             if let role = try role(named: name) { all += role.permissions }
         }
