@@ -79,6 +79,22 @@ enum CommandText {
     }
 }
 
+/// `--password-stdin | --password-hash PHC`, exactly one of them.
+struct PasswordOptions: ParsableArguments {
+    @Flag(help: "Read the password from standard input.") var passwordStdin = false
+    @Option(help: ArgumentHelp("Store this PHC hash as is (argon2id/argon2i/bcrypt).", valueName: "phc")) var passwordHash: String?
+
+    func validate() throws {
+        if passwordStdin == (passwordHash != nil) {
+            throw ValidationError("give exactly one of --password-stdin and --password-hash")
+        }
+    }
+
+    func hash(config: Config) throws -> String {
+        try PasswordInput.hash(fromStdin: passwordStdin, givenHash: passwordHash, config: config)
+    }
+}
+
 enum PasswordInput {
     static let maxLineBytes = 4096
 

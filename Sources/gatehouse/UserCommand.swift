@@ -25,14 +25,7 @@ struct UserCommand: ParsableCommand {
         @Option(help: "Full name.") var fullName: String?
         @Option(help: ArgumentHelp("Scopes granted directly, comma-separated.", valueName: "scopes")) var scopes: [String] = []
         @Flag(help: "Create the user disabled: its credentials are answered 400 Inactive user.") var disabled = false
-        @Flag(help: "Read the password from standard input.") var passwordStdin = false
-        @Option(help: ArgumentHelp("Store this PHC hash as is (argon2id/argon2i/bcrypt).", valueName: "phc")) var passwordHash: String?
-
-        func validate() throws {
-            if passwordStdin == (passwordHash != nil) {
-                throw ValidationError("give exactly one of --password-stdin and --password-hash")
-            }
-        }
+        @OptionGroup var password: PasswordOptions
 
         func run() throws {
             let (config, store) = try options.openStore()
@@ -40,7 +33,7 @@ struct UserCommand: ParsableCommand {
                 throw CommandFailure("invalid username '\(CommandText.printable(name))': use 1 to 64 characters among A-Z a-z 0-9 . _ @ + -")
             }
             if try store.user(named: name) != nil { throw CommandFailure("user '\(name)' already exists") }
-            let hash = try PasswordInput.hash(fromStdin: passwordStdin, givenHash: passwordHash, config: config)
+            let hash = try password.hash(config: config)
             let user = try store.createUser(
                 username: name, email: email, fullName: fullName, passwordHash: hash, disabled: disabled,
                 scopes: CommandText.list(scopes))
@@ -97,19 +90,12 @@ struct UserCommand: ParsableCommand {
             commandName: "set-password", abstract: "Replace a user's password (from standard input, one line).")
         @OptionGroup var options: ConfigOptions
         @Argument var name: String
-        @Flag(help: "Read the password from standard input.") var passwordStdin = false
-        @Option(help: ArgumentHelp("Store this PHC hash as is.", valueName: "phc")) var passwordHash: String?
-
-        func validate() throws {
-            if passwordStdin == (passwordHash != nil) {
-                throw ValidationError("give exactly one of --password-stdin and --password-hash")
-            }
-        }
+        @OptionGroup var password: PasswordOptions
 
         func run() throws {
             let (config, store) = try options.openStore()
             let u = try store.requireUser(name)
-            let hash = try PasswordInput.hash(fromStdin: passwordStdin, givenHash: passwordHash, config: config)
+            let hash = try password.hash(config: config)
             try store.setPasswordHash(userID: u.id, hash: hash)
             print("password of '\(u.username)' changed")
         }
