@@ -71,10 +71,10 @@ extension Model {
                 continue
             }
             out.present.insert(field.name)
-            do throws(HTTPError) {
+            do throws(ValidationIssues) {
                 out.values[field.name] = try Model.check(value, field.type, loc: ["body", .string(field.name)])
             } catch {
-                if case let .array(items) = error.detail { issues += items.compactMap(ValidationIssue.init(json:)) }
+                issues += error.issues
             }
         }
         if !issues.isEmpty { throw HTTPError.validation(issues) }
@@ -102,18 +102,19 @@ extension Model {
                 continue
             }
             out.present.insert(field.name)
-            do throws(HTTPError) {
+            do throws(ValidationIssues) {
                 out.values[field.name] = try Model.check(.string(text), field.type, loc: ["body", .string(field.name)])
             } catch {
-                if case let .array(items) = error.detail { issues += items.compactMap(ValidationIssue.init(json:)) }
+                issues += error.issues
             }
         }
         if !issues.isEmpty { throw HTTPError.validation(issues) }
         return out
     }
 
-    static func check(_ value: JSON, _ type: FieldType, loc: [JSON]) throws(HTTPError) -> JSON {
-        func fail(_ issue: ValidationIssue) -> HTTPError { HTTPError.validation([issue]) }
+    /// The value as the field reads it, or the pydantic entries that say why not.
+    static func check(_ value: JSON, _ type: FieldType, loc: [JSON]) throws(ValidationIssues) -> JSON {
+        func fail(_ issue: ValidationIssue) -> ValidationIssues { ValidationIssues([issue]) }
         switch type {
         case let .optional(inner):
             if value.isNull { return .null }
@@ -182,11 +183,11 @@ extension Model {
             var out: [JSON] = []
             var issues: [ValidationIssue] = []
             for (i, item) in items.enumerated() {
-                do throws(HTTPError) { out.append(try check(item, inner, loc: loc + [.int(i)])) } catch {
-                    if case let .array(e) = error.detail { issues += e.compactMap(ValidationIssue.init(json:)) }
+                do throws(ValidationIssues) { out.append(try check(item, inner, loc: loc + [.int(i)])) } catch {
+                    issues += error.issues
                 }
             }
-            if !issues.isEmpty { throw HTTPError.validation(issues) }
+            if !issues.isEmpty { throw ValidationIssues(issues) }
             return .array(out)
         case .model, .dateTime:
             return value
@@ -204,10 +205,8 @@ extension Model {
     }
 }
 
-extension ValidationIssue {
-    init?(json: JSON) {
-        guard let type = json["type"]?.stringValue, let loc = json["loc"]?.arrayValue,
-              let msg = json["msg"]?.stringValue else { return nil }
-        self.init(type: type, loc: loc, msg: msg, input: json["input"] ?? .null, ctx: json["ctx"]?.objectValue)
-    }
+/// What `Model.check` throws: every reason a value was refused, in order.
+public struct ValidationIssues: Error, Sendable {
+    public var issues: [ValidationIssue]
+    public init(_ issues: [ValidationIssue]) { self.issues = issues }
 }

@@ -76,11 +76,11 @@ extension Context {
                 }
                 continue
             }
-            do throws(HTTPError) {
+            do throws(ValidationIssues) {
                 out.values[p.name] = try Model.check(.string(raw), p.type, loc: [.string(p.location.rawValue), .string(p.name)])
                 out.present.insert(p.name)
             } catch {
-                if case let .array(items) = error.detail { issues += items.compactMap(ValidationIssue.init(json:)) }
+                issues += error.issues
             }
         }
         if !issues.isEmpty { throw HTTPError.validation(issues) }
