@@ -120,6 +120,18 @@ final class HostileInputTests: XCTestCase {
                           200, #"{"active":false}"#)
     }
 
+    func testNumbersBeyondDoubleComeBackAsNullInA422() throws {
+        let t = try TestApp()
+        let token = "Bearer " + (try t.token())
+        func create(_ body: String) -> Response {
+            t.request("POST", "/users/me/api-keys", headers: [("Authorization", token), ("Content-Type", "application/json")], body: body)
+        }
+        XCTAssertResponse(create(#"{"name":"k","expires_in_days":1e400}"#), 422, #"{"detail":[{"type":"int_from_float","loc":["body","expires_in_days"],"msg":"Input should be a valid integer, got a number with a fractional part","input":null}]}"#)
+        XCTAssertResponse(create(#"{"name":-1e999}"#), 422, #"{"detail":[{"type":"string_type","loc":["body","name"],"msg":"Input should be a valid string","input":null}]}"#)
+        XCTAssertEqual(JSON.double(.nan).text, "null")
+        XCTAssertEqual(JSON.double(-0.0).text, "-0.0")
+    }
+
     func testForgedTokensNeverGrantAdmin() throws {
         let t = try TestApp()
         let fixture = try Fixture(t)
@@ -462,6 +474,8 @@ struct Generator {
                 #"{"name":"k"}"#, #"{"name":"k","scopes":["me"],"expires_in_days":30}"#, #"{"name":"k","scopes":["items","me","me"]}"#,
                 #"{"full_name":"X"}"#, #"{"disabled":false}"#, #"{"scopes":["me"]}"#, #"{"roles":[]}"#, #"{"email":null}"#,
                 #"{"name":"\u0000\r\n"}"#, #"{"full_name":"\ud800"}"#, #"{"roles":["ghost"]}"#, #"{"password":"x"}"#,
+                #"{"name":"k","expires_in_days":1e400}"#, #"{"name":-1e999}"#, #"{"full_name":1e400,"email":[1E+999]}"#,
+                #"{"name":"k","expires_in_days":123456789012345678901234567890}"#, #"{"name":"k","scopes":[-0.0,1e-400]}"#,
             ]).utf8)
             return
         }
