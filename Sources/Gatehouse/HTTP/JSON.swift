@@ -65,6 +65,10 @@ extension JSON {
         case .null: out += Array("null".utf8)
         case let .bool(b): out += Array((b ? "true" : "false").utf8)
         case let .int(i): out += Array(String(i).utf8)
+        // A number too large for a double (`1e400` in a body) comes back in a 422's
+        // "input"; "Infinity" is not JSON (FastAPI answers 500 there), so write null
+        // as pydantic's JSON mode does (ser_json_inf_nan="null").
+        case let .double(d) where !d.isFinite: out += Array("null".utf8)
         case let .double(d): out += Array(JSON.pythonFloat(d).utf8)
         case let .string(s): JSON.writeString(s, into: &out)
         case let .array(items):
