@@ -101,32 +101,10 @@ final class OpenAPITests: XCTestCase {
 
     // MARK: - The reference
 
-    /// Runs openapi_reference.py with the Python the Makefile names, else `<root>/.venv/bin/python`.
+    /// FastAPI's own document for the equivalent app (openapi_reference.py).
     func fastAPIDocument(rootPath: String? = nil) throws -> [UInt8] {
-        let here = URL(fileURLWithPath: #filePath)
-        let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let python = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_PYTHON"]
-            ?? root.appendingPathComponent(".venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            XCTFail("no Python at \(python): set GATEHOUSE_TEST_PYTHON to a Python with fastapi")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [here.deletingLastPathComponent().appendingPathComponent("openapi_reference.py").path]
-            + (rootPath.map { [$0] } ?? [])
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            XCTFail("openapi_reference.py failed (\(process.terminationStatus)): \(String(decoding: stderr, as: UTF8.self))")
-            throw CocoaError(.executableLoad)
-        }
-        return Array(stdout)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("openapi_reference.py")
+        return Array(try TestPython.run([script.path] + (rootPath.map { [$0] } ?? [])))
     }
 
     // MARK: - Comparing

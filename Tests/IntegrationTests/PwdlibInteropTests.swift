@@ -4,46 +4,13 @@ import XCTest
 
 /// Hashes cross the border both ways: pwdlib/argon2-cffi read ours, we read theirs
 /// (and passlib's and the bcrypt package's bcrypt).
-private struct InteropFailure: Error {}
-
 final class PwdlibInteropTests: XCTestCase {
-    fileprivate static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
-    /// GATEHOUSE_TEST_PYTHON, else <root>/.venv/bin/python; a failure, never a skip, when neither works.
-    func python() throws -> String {
-        let candidate = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_PYTHON"] ?? Self.packageRoot + "/.venv/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: candidate) else {
-            XCTFail("no Python at \(candidate): set GATEHOUSE_TEST_PYTHON or run `make venv`")
-            throw InteropFailure()
-        }
-        return candidate
-    }
-
     /// Runs a Python script with `input` as JSON on stdin and returns its JSON output.
     func runPython(_ script: String, input: Any) throws -> Any {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try python())
-        process.arguments = ["-c", script]
-        var environment = ProcessInfo.processInfo.environment
-        environment["PASSLIB_BUILTIN_BCRYPT"] = "enabled"
-        environment["PYTHONWARNINGS"] = "ignore"
-        process.environment = environment
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: input))
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            XCTFail("python failed (\(process.terminationStatus)): \(String(decoding: err, as: UTF8.self))")
-            throw InteropFailure()
-        }
-        return try JSONSerialization.jsonObject(with: out)
+        let output = try TestPython.run(
+            ["-c", script], stdin: try JSONSerialization.data(withJSONObject: input),
+            environment: ["PASSLIB_BUILTIN_BCRYPT": "enabled", "PYTHONWARNINGS": "ignore"])
+        return try JSONSerialization.jsonObject(with: output)
     }
 
     let passwords = ["secret", "correct horse battery staple", "pässwörd €🔑", " spaces at both ends ", "x"]

@@ -37,33 +37,9 @@ final class PyJWTInteropTests: XCTestCase {
 
     /// Runs the script over `jobs` and returns its results, failing the test when Python or PyJWT is missing.
     func runPyJWT(_ jobs: [JSON]) throws -> [JSON] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
-        let python = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_PYTHON"] ?? root + "/.venv/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            XCTFail("no Python at \(python): set GATEHOUSE_TEST_PYTHON or create .venv with pyjwt (make venv)")
-            throw CocoaError(.fileNoSuchFile)
-        }
         let scriptPath = folder + "/interop.py"
-        let inputPath = folder + "/jobs.json"
         try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
-        try Data(JSON.array(jobs).bytes).write(to: URL(fileURLWithPath: inputPath))
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [scriptPath]
-        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath))
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            XCTFail("PyJWT script failed (\(process.terminationStatus)): \(String(decoding: errors, as: UTF8.self))")
-            throw CocoaError(.executableLoad)
-        }
+        let output = try TestPython.run([scriptPath], stdin: Data(JSON.array(jobs).bytes))
         return try XCTUnwrap(JSON.parse(Array(output)).arrayValue)
     }
 
