@@ -9,7 +9,7 @@ import Logging
 /// command line.
 enum GatehouseEntry {
     static func main() {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap { EscapingLogHandler(StreamLogHandler.standardError(label: $0)) }
         if Listener.isListeningSocket(0) {
             exit(serveInheritedSocket())
         }

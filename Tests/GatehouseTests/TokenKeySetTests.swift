@@ -46,7 +46,7 @@ final class TokenKeySetTests: XCTestCase {
         XCTAssertTrue(text.dropLast().allSatisfy { "0123456789abcdef".contains($0) })
 
         // The secret is the hex text: a key made from it verifies the first set's tokens, and a second load reuses it.
-        let token = keys.issue(claims: [("sub", "alice")])
+        let token = keys.issue(claims: [("sub", "alice"), ("exp", 60)])
         let fromText = try JWTKeySet(signingKey: JWTKey.hmac(secret: String(text.dropLast())))
         XCTAssertNoThrow(try fromText.verify(token, now: 0))
         let again = try JWTKeySet.load(config: config)
@@ -94,7 +94,7 @@ final class TokenKeySetTests: XCTestCase {
         config.jwtKeyID = "main"
         let keys = try JWTKeySet.load(config: config)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/never-created"))
-        let token = keys.issue(claims: [("sub", "a")])
+        let token = keys.issue(claims: [("sub", "a"), ("exp", 60)])
         XCTAssertEqual(String(decoding: Base64.urlDecode(token.split(separator: ".")[0])!, as: UTF8.self),
                        #"{"alg":"HS256","typ":"JWT","kid":"main"}"#)
         XCTAssertNoThrow(try JWTKeySet(signingKey: TestKeys.hmac(kid: "main")).verify(token, now: 0))
@@ -119,9 +119,9 @@ final class TokenKeySetTests: XCTestCase {
         let mine = keys.issue(claims: [("aud", "api"), ("exp", 100)])
         XCTAssertNoThrow(try keys.verify(mine, now: 104))
         XCTAssertThrowsError(try keys.verify(mine, now: 105)) { XCTAssertEqual($0 as? JWTError, .expired) }
-        let fromOld = try JWTKeySet(signingKey: JWTKey.asymmetric(old, algorithm: .ES256, kid: "old")).issue(claims: [("aud", "api")])
+        let fromOld = try JWTKeySet(signingKey: JWTKey.asymmetric(old, algorithm: .ES256, kid: "old")).issue(claims: [("aud", "api"), ("exp", 60)])
         XCTAssertNoThrow(try keys.verify(fromOld, now: 0))
-        let fromLegacy = try JWTKeySet(signingKey: TestKeys.hmac(kid: "legacy")).issue(claims: [("aud", "api")])
+        let fromLegacy = try JWTKeySet(signingKey: TestKeys.hmac(kid: "legacy")).issue(claims: [("aud", "api"), ("exp", 60)])
         XCTAssertNoThrow(try keys.verify(fromLegacy, now: 0))
         // The legacy HMAC secret does not verify an HS256 token that names no kid: that selects the EdDSA key.
         let noKid = try JWTKeySet(signingKey: TestKeys.hmac()).issue(claims: [("aud", "api")])

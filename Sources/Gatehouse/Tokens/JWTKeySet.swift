@@ -100,7 +100,9 @@ extension JWTKeySet {
             }
         }
 
-        let claims = JWTClaims(leeway: Int64(config.jwtLeeway), audience: config.jwtAudience, issuer: config.jwtIssuer)
+        let claims = JWTClaims(
+            leeway: Int64(config.jwtLeeway), audience: config.jwtAudience, issuer: config.jwtIssuer,
+            maxLifetime: max(JWTClaims.defaultMaxLifetime, Int64(config.accessTokenExpireMinutes) * 60))
         do {
             return try JWTKeySet(signingKey: signingKey, verificationKeys: verificationKeys, claims: claims,
                                  maxTokenLength: config.maxTokenLength)
