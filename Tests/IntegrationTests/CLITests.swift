@@ -32,9 +32,9 @@ final class CLITests: XCTestCase {
     }
 
     func run(_ args: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
-        let binary = ProcessInfo.processInfo.environment["GATEHOUSE_BIN"] ?? Self.packageRoot + "/.build/debug/gatehouse"
+        let binary = ProcessInfo.processInfo.environment["GH_BIN"] ?? Self.packageRoot + "/.build/debug/gatehouse"
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            XCTFail("no gatehouse binary at \(binary): run `swift build` or set GATEHOUSE_BIN")
+            XCTFail("no gatehouse binary at \(binary): run `swift build` or set GH_BIN")
             throw CLIFailure()
         }
         let process = Process()
