@@ -105,31 +105,37 @@ extension SettingType where Value == ListenAddress {
     }, format: { $0.description })
 }
 
-extension SettingType where Value == [String] {
-    /// Comma- or space-separated words, each passed through `transform`.
-    static func list(_ transform: @escaping @Sendable (String) -> String = { $0 }) -> SettingType {
-        SettingType(accepts: "comma-separated list", parse: { text in
-            text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map { transform(String($0)) }
-        }, format: { $0.joined(separator: ", ") })
+extension SettingType {
+    /// Comma- or space-separated entries, each one `element`.
+    static func list<Element>(of element: SettingType<Element>) -> SettingType where Value == [Element] {
+        let parse = element.parse
+        let format = element.format
+        return SettingType(accepts: "comma-separated list of \(element.accepts)", parse: { text throws(ValueError) in
+            var values: [Element] = []
+            for word in text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }) { values.append(try parse(String(word))) }
+            return values
+        }, format: { $0.map(format).joined(separator: ", ") })
     }
 }
 
-extension SettingType where Value == [JWTVerifyKey] {
-    static let verifyKeys = SettingType(accepts: "kid:ALG:/path/key.pem, …", parse: { text throws(ValueError) in
-        let entries = try SettingType<[String]>.list().parse(text)
-        var keys: [JWTVerifyKey] = []
-        for entry in entries {
-            let parts = entry.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 3, !parts[0].isEmpty, !parts[2].isEmpty else {
-                throw ValueError("expected kid:ALG:/path/key.pem entries")
-            }
-            guard let algorithm = JWSAlgorithm(rawValue: parts[1]) else {
-                throw ValueError("unsupported algorithm '\(parts[1])' for key '\(parts[0])'")
-            }
-            keys.append(JWTVerifyKey(kid: parts[0], algorithm: algorithm, path: parts[2]))
+extension SettingType where Value == [String] {
+    /// Comma- or space-separated words, each passed through `transform`.
+    static func list(_ transform: @escaping @Sendable (String) -> String = { $0 }) -> SettingType {
+        list(of: SettingType<String>(accepts: "words", parse: { transform($0) }, format: { $0 }))
+    }
+}
+
+extension SettingType where Value == JWTVerifyKey {
+    static let verifyKey = SettingType(accepts: "kid:ALG:/path/key.pem", parse: { entry throws(ValueError) in
+        let parts = entry.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[2].isEmpty else {
+            throw ValueError("expected kid:ALG:/path/key.pem entries")
         }
-        return keys
-    }, format: { $0.map(\.description).joined(separator: ", ") })
+        guard let algorithm = JWSAlgorithm(rawValue: parts[1]) else {
+            throw ValueError("unsupported algorithm '\(parts[1])' for key '\(parts[0])'")
+        }
+        return JWTVerifyKey(kid: parts[0], algorithm: algorithm, path: parts[2])
+    }, format: { $0.description })
 }
 
 extension SettingType {

@@ -40,7 +40,7 @@ extension Config {
             Setting("jwt_key_id", \.jwtKeyID, SettingType.anyText.orEmpty(), help: "The kid header of issued tokens."),
             Setting("jwt_private_key_file", \.jwtPrivateKeyFile, SettingType.file.orEmpty(),
                     help: "PEM private key for an asymmetric jwt_algorithm."),
-            Setting("jwt_verify_keys", \.jwtVerifyKeys, .verifyKeys,
+            Setting("jwt_verify_keys", \.jwtVerifyKeys, .list(of: .verifyKey),
                     help: "More keys that verify (rotation): kid:ALG:/path/key.pem, comma-separated."),
             Setting("access_token_expire_minutes", \.accessTokenExpireMinutes, .integer(1...(60 * 24 * 366)),
                     help: "Lifetime of an issued access token."),
