@@ -84,8 +84,9 @@ extension SettingType where Value == UInt32 {
 
 extension SettingType where Value == String {
     /// Any text that passes `isValid`; `expected` says what it must be.
-    static func text(_ accepts: String, expected: String, _ isValid: @escaping @Sendable (String) -> Bool) -> SettingType {
-        SettingType(accepts: accepts, parse: { text throws(ValueError) in
+    static func text(_ accepts: String, expected: String? = nil, _ isValid: @escaping @Sendable (String) -> Bool) -> SettingType {
+        let expected = expected ?? accepts
+        return SettingType(accepts: accepts, parse: { text throws(ValueError) in
             guard isValid(text) else { throw ValueError("expected \(expected)") }
             return text
         }, format: { $0 })
@@ -94,8 +95,10 @@ extension SettingType where Value == String {
     static let anyText = SettingType(accepts: "text", parse: { $0 }, format: { $0 })
     /// A file the setting names; whether it can be read is for whoever opens it to say.
     static let file = SettingType(accepts: "a file path", parse: { $0 }, format: { $0 })
-    static let path = text("a path", expected: "a path") { $0.hasPrefix("/") || $0.hasPrefix(".") }
-    static func name(_ what: String) -> SettingType { text(what, expected: "a \(what)") { !$0.isEmpty } }
+    static let path = text("a path") { $0.hasPrefix("/") || $0.hasPrefix(".") }
+    static func name(_ what: String) -> SettingType { text("a \(what)") { !$0.isEmpty } }
+    static let owner = text("USER, USER:GROUP or :GROUP") { !$0.isEmpty }
+    static let hmacSecret = text("at least 32 bytes", expected: "at least 32 bytes of secret") { $0.utf8.count >= 32 }
 }
 
 extension SettingType where Value == ListenAddress {

@@ -1,4 +1,6 @@
-/// Every setting, once. Adding one: a property with its default in Config.swift, and a line here.
+/// Every setting, once. Adding one is its typed property with the default in Config.swift and
+/// its line here: `.integer(1...64)`, `.boolean`, `.name("user name").orEmpty()`, `.oneOf(Mode.allCases)`,
+/// `.list(of: …)`, `secret: true`, `restartOnly: true`. Rules across settings go in ConfigChecks.swift.
 extension Config {
     public static let sections: [SettingSection] = [
         SettingSection(title: "Serving", settings: [
@@ -8,7 +10,7 @@ extension Config {
                     help: "Main worker processes; 0 runs one per core."),
             Setting("socket_mode", \.socketMode, .octalMode, restartOnly: true,
                     help: "Mode of the unix sockets; the web server's user must be able to write them."),
-            Setting("socket_owner", \.socketOwner, SettingType.name("USER, USER:GROUP or :GROUP").orEmpty(), restartOnly: true,
+            Setting("socket_owner", \.socketOwner, SettingType.owner.orEmpty(), restartOnly: true,
                     help: "Owner of the unix sockets: USER, USER:GROUP or :GROUP."),
             Setting("login_pool", \.loginPool, .boolean, restartOnly: true,
                     help: "Run a second pool, on its own socket, that nginx sends POST /token to."),
@@ -29,9 +31,7 @@ extension Config {
                     help: "The SQLite database file (0600)."),
         ]),
         SettingSection(title: "Tokens", settings: [
-            Setting("secret_key", \.secretKey,
-                    SettingType.text("at least 32 bytes", expected: "at least 32 bytes of secret") { $0.utf8.count >= 32 }.orUnset(),
-                    secret: true, default: "read from secret_key_file",
+            Setting("secret_key", \.secretKey, SettingType.hmacSecret.orUnset(), secret: true, default: "read from secret_key_file",
                     help: "The HMAC secret that signs tokens; prefer secret_key_file."),
             Setting("secret_key_file", \.secretKeyFile, SettingType.file.orEmpty(), default: "<data_dir>/secret_key",
                     help: "File of the HMAC secret (0600), generated when missing."),
@@ -61,7 +61,7 @@ extension Config {
             Setting("basic_cache_seconds", \.basicCacheSeconds, .integer(0...3600),
                     help: "How long a worker remembers a verified Basic credential; 0: never."),
             Setting("api_key_header", \.apiKeyHeader,
-                    .text("a header name", expected: "a header name", Config.isScopeToken), help: "Header that carries an API key."),
+                    .text("a header name", Config.isScopeToken), help: "Header that carries an API key."),
             Setting("api_key_query", \.apiKeyQuery, .name("query parameter name"),
                     help: "Query parameter that carries an API key."),
             Setting("api_key_cookie", \.apiKeyCookie, .name("cookie name"), help: "Cookie that carries an API key."),
