@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := libfcgi-dev libsqlite3-dev libssl-dev libargon2-dev libcrypt-
 	nginx lighttpd spawn-fcgi wrk curl python3-venv sqlite3
 PYPI_PACKAGES := pyjwt pwdlib[argon2,bcrypt] passlib bcrypt cryptography fastapi uvicorn python-multipart httpx
 
-.PHONY: all deps venv build release run test unit integration bench clean
+.PHONY: all deps venv build release run test unit integration bench readme-settings clean
 
 all: build
 
@@ -44,10 +44,18 @@ unit: deps
 
 test: deps venv
 	$(SWIFT) build --build-tests
-	GATEHOUSE_TEST_PYTHON=$(PY) $(SWIFT) test --skip-build --disable-swift-testing
+	GH_TEST_PYTHON=$(PY) $(SWIFT) test --skip-build --disable-swift-testing
 
 bench: release venv
 	PY=$(PY) bench/run
+
+# Rewrites the README's settings table (between the settings markers) from the code's table.
+readme-settings: build
+	@bin=$$($(SWIFT) build --show-bin-path)/gatehouse; \
+	$$bin config readme > README.settings.tmp && \
+	awk '/^<!-- settings:begin/ { print; while ((getline line < "README.settings.tmp") > 0) print line; skip = 1; next } \
+	     /^<!-- settings:end/ { skip = 0 } !skip' README.md > README.md.tmp && \
+	mv README.md.tmp README.md && rm README.settings.tmp
 
 clean:
 	rm -rf .build .venv run

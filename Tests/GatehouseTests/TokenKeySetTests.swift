@@ -103,12 +103,13 @@ final class TokenKeySetTests: XCTestCase {
     func testAsymmetricKeysAndRotationFromFiles() throws {
         let old = try XCTUnwrap(OpenSSLKey.generate(.ec(curve: "P-256")))
         var config = Config()
-        config.jwtAlgorithm = "EdDSA"
+        config.jwtAlgorithm = .EdDSA
         config.jwtKeyID = "new"
         config.jwtPrivateKeyFile = try write(TestKeys.ed25519.privatePEM!, to: "ed.pem")
         config.jwtVerifyKeys = [
-            "old:ES256:" + (try write(old.publicPEM, to: "old.pub.pem")),
-            "legacy:HS256:" + (try write(String(decoding: TestKeys.secret, as: UTF8.self), to: "legacy.secret")),
+            JWTVerifyKey(kid: "old", algorithm: .ES256, path: try write(old.publicPEM, to: "old.pub.pem")),
+            JWTVerifyKey(kid: "legacy", algorithm: .HS256,
+                         path: try write(String(decoding: TestKeys.secret, as: UTF8.self), to: "legacy.secret")),
         ]
         config.jwtAudience = "api"
         config.jwtLeeway = 5
@@ -130,7 +131,7 @@ final class TokenKeySetTests: XCTestCase {
 
     func testBadAsymmetricConfigurations() throws {
         var config = Config()
-        config.jwtAlgorithm = "RS256"
+        config.jwtAlgorithm = .RS256
         assertConfigError(config, contains: "jwt_private_key_file: required")
         config.jwtPrivateKeyFile = folder + "/missing.pem"
         assertConfigError(config, contains: "cannot be read")
@@ -142,12 +143,14 @@ final class TokenKeySetTests: XCTestCase {
         assertConfigError(config, contains: "not a readable")
         config.jwtPrivateKeyFile = try write(TestKeys.rsa.privatePEM!, to: "rsa.pem")
         XCTAssertNoThrow(try JWTKeySet.load(config: config))
-        config.jwtVerifyKeys = ["x:none:/dev/null"]
-        assertConfigError(config, contains: "unsupported algorithm 'none'")
-        config.jwtVerifyKeys = [":RS256:" + config.jwtPrivateKeyFile!]
-        assertConfigError(config, contains: "expected kid:ALG")
+        // The setting's own parse refuses what no key could be.
+        for (entry, fragment) in [("x:none:/dev/null", "unsupported algorithm 'none'"), (":RS256:/k.pem", "expected kid:ALG")] {
+            XCTAssertThrowsError(try config.set("jwt_verify_keys", entry, origin: .defaultValue)) {
+                XCTAssertTrue("\($0)".contains(fragment), "\($0)")
+            }
+        }
         config.jwtKeyID = "a"
-        config.jwtVerifyKeys = ["a:RS256:" + config.jwtPrivateKeyFile!]
+        try config.set("jwt_verify_keys", "a:RS256:" + config.jwtPrivateKeyFile!, origin: .defaultValue)
         assertConfigError(config, contains: "more than one key")
     }
 

@@ -32,9 +32,9 @@ final class CLITests: XCTestCase {
     }
 
     func run(_ args: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
-        let binary = ProcessInfo.processInfo.environment["GATEHOUSE_BIN"] ?? Self.packageRoot + "/.build/debug/gatehouse"
+        let binary = ProcessInfo.processInfo.environment["GH_BIN"] ?? Self.packageRoot + "/.build/debug/gatehouse"
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            XCTFail("no gatehouse binary at \(binary): run `swift build` or set GATEHOUSE_BIN")
+            XCTFail("no gatehouse binary at \(binary): run `swift build` or set GH_BIN")
             throw CLIFailure()
         }
         let process = Process()
@@ -234,6 +234,34 @@ final class CLITests: XCTestCase {
                        error("config file \(root!)/missing.conf: cannot be read"))
         XCTAssertEqual(try gatehouse("user", "list", environment: ["GATEHOUSE_ARGON2_TIME_COST": "0"]),
                        error("environment variable GATEHOUSE_ARGON2_TIME_COST: expected an integer from 1 to 100, got '0'"))
+    }
+
+    func testConfigCommands() throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let example = try gatehouse("config", "example")
+        XCTAssertEqual(example.status, 0)
+        XCTAssertTrue(example.stdout.contains("\n# listen = unix:/run/gatehouse/gatehouse.sock\n"), example.stdout)
+        let file = root + "/gatehouse.conf"
+        try example.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try gatehouse("config", "check", file), ok("ok\n"))
+
+        try "workers = 3\nlogin_nice = 99\n".write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try gatehouse("config", "check", file),
+                       error("config key 'login_nice' (\(file):2): expected an integer from 0 to 19, got '99'"))
+
+        try "workers = 3\nscope.read = Read things.\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let secret = "a-secret-that-is-long-enough-for-hs256-0123"
+        let shown = try gatehouse("config", "show", "--config", file, environment: ["GATEHOUSE_SECRET_KEY": secret])
+        XCTAssertEqual(shown.status, 0, shown.stderr)
+        let rows = shown.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        XCTAssertTrue(rows.contains("workers 3 \(file):1"), shown.stdout)
+        XCTAssertTrue(rows.contains("secret_key ******** GATEHOUSE_SECRET_KEY"), shown.stdout)
+        XCTAssertTrue(rows.contains("data_dir \(dataDir!) GATEHOUSE_DATA_DIR"), shown.stdout)
+        XCTAssertTrue(rows.contains("log_level info default"), shown.stdout)
+        XCTAssertTrue(rows.contains("scope.read Read things. \(file):2"), shown.stdout)
+        XCTAssertFalse(shown.stdout.contains(secret))
+        XCTAssertEqual(try gatehouse("config", "show", environment: ["GATEHOUSE_WROKERS": "2"]),
+                       error("environment variable GATEHOUSE_WROKERS: unknown setting 'wrokers'"))
     }
 
     func testHelpForEverySubcommand() throws {
