@@ -12,6 +12,8 @@ public struct Context {
     public var identity: Identity?
     public var credential: Credential?
     public var routeParameters: [Route.Parameter] = []
+    /// The route being answered.
+    public var route: Route?
 
     /// The identity of a route whose requirement resolves a user.
     public var user: User {
@@ -26,7 +28,7 @@ public struct Context {
 
 /// `handle(Request) -> Response`: all of Gatehouse's HTTP behaviour, free of FastCGI.
 /// It depends only on the store, the keys, the clock and the config handed to it.
-public final class App: @unchecked Sendable {
+public final class App {
     public let config: Config
     public let logger: Logger
     public let store: Store
@@ -39,13 +41,15 @@ public final class App: @unchecked Sendable {
     /// Basic credentials that needed a hash (unknown, new, changed or wrong).
     public let basicCacheMisses = Atomic<Int>(0)
     let basicCache: BasicCache
+    public let authenticator: Authenticator
     let router: Router<Route>
     private let failures = Atomic<Int>(0)
 
     public init(
         config: Config, store: Store, keys: JWTKeySet, logger: Logger = Logger(label: "gatehouse"),
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        hashLimiter: (any HashLimiter)? = nil
+        hashLimiter: (any HashLimiter)? = nil, authenticator: Authenticator = .standard(),
+        extraRoutes: (Schemes) -> [Route] = { _ in [] }
     ) throws {
         self.config = config
         self.hashLimiter = hashLimiter
@@ -56,17 +60,23 @@ public final class App: @unchecked Sendable {
         hasher = PasswordHasher(config: config)
         cors = try CORSPolicy(config: config)
         basicCache = BasicCache(lifetime: config.basicCacheSeconds)
+        self.authenticator = authenticator
         var router = Router<Route>()
-        for route in App.routes(config: config) { router.add(route.method, route.path, route) }
+        let schemes = Schemes(config: config)
+        for route in App.routes(config: config, schemes: schemes) + extraRoutes(schemes) {
+            router.add(route.method, route.path, route)
+        }
         self.router = router
     }
 
     /// Opens this process's own store connection and keys: one App per worker.
     public static func open(config: Config, logger: Logger = Logger(label: "gatehouse"),
-                            hashLimiter: (any HashLimiter)? = nil) throws -> App {
+                            hashLimiter: (any HashLimiter)? = nil, authenticator: Authenticator = .standard(),
+                            extraRoutes: (Schemes) -> [Route] = { _ in [] }) throws -> App {
         let store = try Store.open(path: config.databasePath)
         let keys = try JWTKeySet.load(config: config)
-        return try App(config: config, store: store, keys: keys, logger: logger, hashLimiter: hashLimiter)
+        return try App(config: config, store: store, keys: keys, logger: logger, hashLimiter: hashLimiter,
+                       authenticator: authenticator, extraRoutes: extraRoutes)
     }
 
     /// Run once by the master before it forks: creates and migrates the store and the
@@ -100,6 +110,7 @@ public final class App: @unchecked Sendable {
             var context = Context(request: request, app: self)
             context.request.pathParameters = parameters
             context.routeParameters = route.parameters
+            context.route = route
             do {
                 // FastAPI reads the body before it solves the security dependencies.
                 switch route.body {
@@ -108,9 +119,9 @@ public final class App: @unchecked Sendable {
                 case .json: context.json = try App.jsonBody(request)
                 }
                 if let requirement = route.security {
-                    (context.identity, context.credential) = try authorize(request, requirement)
+                    (context.identity, context.credential) = try authenticator.authorize(request, requirement, app: self)
                 }
-                var response = try route.handler(&context)
+                var response = try App.render(try route.handler(&context), for: route)
                 if route.security != nil || route.body.isForm { App.forbidCaching(&response) }
                 return response
             } catch let error as HTTPError {
@@ -120,6 +131,28 @@ public final class App: @unchecked Sendable {
                 logger.error("request \(getpid())-\(number) \(request.method) \(route.path) failed: \(error)")
                 return HTTPError.internalServerError.response
             }
+        }
+    }
+
+    /// The handler's value through the route's response model, with the route's status (or
+    /// one of its declared alternatives). Anything else is a bug, answered 500 and logged.
+    static func render(_ output: Output, for route: Route) throws -> Response {
+        let status = output.status ?? route.status
+        guard status == route.status || route.alternatives.contains(status) else {
+            throw RenderError(route: route.name, problem: "status \(status) is not declared")
+        }
+        if status != route.status { return .empty(status: status, headers: output.headers) }
+        let value = output.value ?? .null
+        switch route.response {
+        case .empty:
+            return .empty(status: status, headers: output.headers)
+        case .any:
+            return .json(value, status: status, headers: output.headers)
+        case let .model(model):
+            return .json(try model.render(value, route: route.name), status: status, headers: output.headers)
+        case let .list(model):
+            guard case let .array(items) = value else { throw RenderError(route: route.name, problem: "not a list") }
+            return .json(.array(try items.map { try model.render($0, route: route.name) }), status: status, headers: output.headers)
         }
     }
 

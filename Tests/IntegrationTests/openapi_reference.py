@@ -6,6 +6,7 @@ TestClient so that a ROOT_PATH (the prefix nginx strips) adds `servers` exactly 
 FastAPI does. The handlers are never called: only their signatures matter.
 """
 
+import http.client
 import sys
 from datetime import datetime
 from typing import Annotated
@@ -35,6 +36,17 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 api_key_query = APIKeyQuery(name="api_key", auto_error=False)
 api_key_cookie = APIKeyCookie(name="api_key", auto_error=False)
 http_basic = HTTPBasic(auto_error=False)
+
+
+class HTTPError(BaseModel):
+    detail: str
+
+
+def answers(*errors, alternatives=()):
+    """Gatehouse's Route.alternatives and errorStatuses, as FastAPI's `responses=`."""
+    declared = {status: {"description": http.client.responses[status]} for status in alternatives}
+    declared.update({status: {"model": HTTPError} for status in sorted(errors)})
+    return declared
 
 
 class Token(BaseModel):
@@ -141,32 +153,32 @@ async def admin_user(
 app = FastAPI(title="Gatehouse", version="0.1.0")
 
 
-@app.post("/token", response_model=Token)
+@app.post("/token", response_model=Token, responses=answers(400, 503))
 async def login_for_access_token(form_data: Annotated[OAuth2PasswordRequestForm, Depends()]):
     pass
 
 
-@app.get("/users/me/", response_model=User)
+@app.get("/users/me/", response_model=User, responses=answers(400, 401, 503))
 async def read_users_me(user: Annotated[User, Security(reading_user, scopes=["me"])]):
     pass
 
 
-@app.get("/users/me/api-keys", response_model=list[APIKey])
+@app.get("/users/me/api-keys", response_model=list[APIKey], responses=answers(400, 401, 503))
 async def list_api_keys(user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 
-@app.post("/users/me/api-keys", response_model=APIKeyCreated, status_code=201)
+@app.post("/users/me/api-keys", response_model=APIKeyCreated, status_code=201, responses=answers(400, 401, 403, 503))
 async def create_api_key(body: APIKeyCreate, user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 
-@app.delete("/users/me/api-keys/{key_id}", status_code=204)
+@app.delete("/users/me/api-keys/{key_id}", status_code=204, responses=answers(400, 401, 404, 503))
 async def revoke_api_key(key_id: str, user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 
-@app.get("/users/", response_model=list[UserRead])
+@app.get("/users/", response_model=list[UserRead], responses=answers(400, 401, 403, 503))
 async def list_users(
     user: Annotated[User, Depends(admin_user)],
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -175,22 +187,22 @@ async def list_users(
     pass
 
 
-@app.get("/users/{user_id}", response_model=UserRead)
+@app.get("/users/{user_id}", response_model=UserRead, responses=answers(400, 401, 403, 404, 503))
 async def read_user(user_id: int, user: Annotated[User, Depends(admin_user)]):
     pass
 
 
-@app.patch("/users/{user_id}", response_model=UserRead)
+@app.patch("/users/{user_id}", response_model=UserRead, responses=answers(400, 401, 403, 404, 503, alternatives=[204]))
 async def update_user(user_id: int, body: UserUpdate, user: Annotated[User, Depends(admin_user)]):
     pass
 
 
-@app.delete("/users/{user_id}", status_code=204)
+@app.delete("/users/{user_id}", status_code=204, responses=answers(400, 401, 403, 404, 503))
 async def delete_user(user_id: int, user: Annotated[User, Depends(admin_user)]):
     pass
 
 
-@app.get("/check", status_code=204)
+@app.get("/check", status_code=204, responses=answers(401, 403, 503))
 async def check(
     caller: Annotated[User, Depends(reading_user)],
     scope: str | None = None,
@@ -201,7 +213,7 @@ async def check(
     return None
 
 
-@app.post("/token/introspect")
+@app.post("/token/introspect", responses=answers(400, 401, 403, 503))
 async def introspect_token(
     token: Annotated[str, Form()],
     caller: Annotated[User, Depends(admin_user)],
@@ -215,12 +227,12 @@ async def health():
     pass
 
 
-@app.get("/users/me/items/")
+@app.get("/users/me/items/", responses=answers(400, 401, 503))
 async def read_own_items(user: Annotated[User, Security(active_reading_user, scopes=["items"])]):
     pass
 
 
-@app.get("/status/")
+@app.get("/status/", responses=answers(401, 503))
 async def read_system_status(user: Annotated[User, Depends(reading_user)]):
     pass
 

@@ -2,7 +2,7 @@
 /// answer for `OPTIONS` requests that carry `Origin` and
 /// `Access-Control-Request-Method`, and headers added to every other response.
 /// Header names are lowercase, as Starlette sends them over ASGI.
-public struct CORSPolicy: Sendable {
+public struct CORSPolicy {
     /// What `cors_allow_methods = *` stands for.
     static let allMethods = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY"]
     /// Always allowed in preflights, whatever `cors_allow_headers` says.

@@ -7,39 +7,37 @@ enum AdminRoutes {
     static let notFound = HTTPError(404, "User not found")
     static let moreprivileged = HTTPError(403, "Cannot change a user who holds privileges you lack")
 
-    static func list(_ context: inout Context) throws -> Response {
+    static func list(_ context: inout Context) throws -> Output {
         let p = try context.parameters()
         let users = try context.app.store.listUsers(offset: p.int("offset") ?? 0, limit: p.int("limit") ?? 50)
         let total = try context.app.store.countUsers()
-        return .json(.array(users.map(json)), headers: Headers([("x-total-count", String(total))]))
+        return Output(.array(users.map(json)), headers: Headers([("x-total-count", String(total))]))
     }
 
-    static func read(_ context: inout Context) throws -> Response {
-        .json(json(try target(context)))
+    static func read(_ context: inout Context) throws -> Output {
+        Output(json(try target(context)))
     }
 
-    static func update(_ context: inout Context) throws -> Response {
+    static func update(_ context: inout Context) throws -> Output {
         let app = context.app
         let caller = try context.requireIdentity()
         var user = try target(context)
-        let body = try Models.userUpdate.validate(json: context.json)
+        let body = try context.body(UserUpdate.self)
         try requireAtLeastAsPrivileged(caller, as: user, store: app.store)
-        if let password = body.string("password") {
+        if let password = body.password {
             do { try PasswordPolicy(minLength: app.config.passwordMinLength).check(password) } catch {
                 throw HTTPError.validation([ValidationIssue(
                     type: "value_error", loc: ["body", "password"], msg: "Value error, \(error)", input: .null)])
             }
         }
-        let scopes = body.strings("scopes").map(Store.unique)
-        let roles = body.strings("roles").map(Store.unique)
-        if scopes != nil || roles != nil {
+        if body.scopes != nil || body.roles != nil {
             guard caller.permissions.contains(Permissions.manageRoles) else { throw SecurityRequirement.forbidden }
         }
-        if let scopes {
+        if let scopes = body.scopes {
             let beyond = scopes.filter { !user.scopes.contains($0) && !caller.scopes.contains($0) }
             guard beyond.isEmpty else { throw HTTPError(403, "Cannot grant scopes you do not hold: \(beyond.joined(separator: " "))") }
         }
-        if let roles {
+        if let roles = body.roles {
             let known = try app.store.listRoles()
             let unknown = roles.filter { name in !known.contains { $0.name == name } }
             guard unknown.isEmpty else { throw HTTPError(400, "Unknown role: \(unknown.joined(separator: " "))") }
@@ -49,29 +47,29 @@ enum AdminRoutes {
                 }
             }
         }
-        let hash = try body.string("password").map(app.hasher.hash)
+        let hash = try body.password.map(app.hasher.hash)
         try app.store.transaction {
-            if body.present.contains("email") { user.email = body.string("email") }
-            if body.present.contains("full_name") { user.fullName = body.string("full_name") }
-            if let disabled = body.bool("disabled") { user.disabled = disabled }
-            if let scopes { user.scopes = scopes }
+            if let email = body.email { user.email = email }
+            if let fullName = body.fullName { user.fullName = fullName }
+            if let disabled = body.disabled { user.disabled = disabled }
+            if let scopes = body.scopes { user.scopes = scopes }
             try app.store.updateUser(user, now: app.now())
-            if let roles {
+            if let roles = body.roles {
                 for role in user.roles where !roles.contains(role) { try app.store.revokeRole(userID: user.id, role: role) }
                 for role in roles where !user.roles.contains(role) { try app.store.grantRole(userID: user.id, role: role) }
             }
             if let hash { try app.store.setPasswordHash(userID: user.id, hash: hash, now: app.now()) }
         }
-        guard caller.permissions.contains(Permissions.readUsers) else { return .empty(status: 204) }
+        guard caller.permissions.contains(Permissions.readUsers) else { return Output(status: 204) }
         guard let saved = try app.store.user(id: user.id) else { throw notFound }
-        return .json(json(saved))
+        return Output(json(saved))
     }
 
-    static func delete(_ context: inout Context) throws -> Response {
+    static func delete(_ context: inout Context) throws -> Output {
         let user = try target(context)
         try requireAtLeastAsPrivileged(try context.requireIdentity(), as: user, store: context.app.store)
         try context.app.store.deleteUser(id: user.id)
-        return .empty(status: 204)
+        return .empty
     }
 
     /// A password reset, a disable or a delete of someone who can do more than the caller

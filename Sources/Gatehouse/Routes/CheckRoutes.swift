@@ -9,7 +9,7 @@ enum CheckRoutes {
     /// Gatehouse does not know denies (403): a typo must never open a location. nginx's
     /// auth_request reads only 2xx, 401 and 403 (anything else is a 500 to the client), so
     /// the inactive user's 400 becomes 403 here.
-    static func check(_ context: inout Context) throws -> Response {
+    static func check(_ context: inout Context) throws -> Output {
         let identity = try context.requireIdentity()
         if identity.user.disabled { throw HTTPError(403, "Inactive user") }
         for (name, value) in context.request.query.pairs {
@@ -31,7 +31,7 @@ enum CheckRoutes {
                 throw denied
             }
         }
-        return .empty(status: 204, headers: Headers([
+        return Output(headers: Headers([
             ("x-gatehouse-user", identity.user.username),
             ("x-gatehouse-scopes", identity.scopes.joined(separator: " ")),
         ]))
@@ -44,11 +44,11 @@ enum CheckRoutes {
     /// the token in the form grants right now, after the same checks a protected route
     /// makes (its account, the scopes the account still holds, the account's state). A
     /// token that is not current, or an inactive account's, is `{"active":false}`.
-    static func introspect(_ context: inout Context) throws -> Response {
+    static func introspect(_ context: inout Context) throws -> Output {
         let app = context.app
-        let form = try Models.introspectionForm.validate(form: context.form)
-        let inactive = Response.json(.object([("active", false)]))
-        guard let (user, token) = try app.currentAccessToken(form.string("token") ?? ""), !user.disabled else {
+        let form = try context.body(IntrospectionForm.self)
+        let inactive = Output(.object([("active", false)]))
+        guard let (user, token) = try app.currentAccessToken(form.token), !user.disabled else {
             return inactive
         }
         let identity = try app.identity(user, holding: token.scopes, kind: .token)
@@ -60,7 +60,7 @@ enum CheckRoutes {
         ]
         if let issuer = app.config.jwtIssuer { members.append(("iss", .string(issuer))) }
         if let audience = app.config.jwtAudience { members.append(("aud", .string(audience))) }
-        return .json(.object(members))
+        return Output(.object(members))
     }
 }
 

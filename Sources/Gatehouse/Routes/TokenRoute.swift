@@ -4,31 +4,24 @@
 enum TokenRoute {
     static let incorrect = HTTPError(400, "Incorrect username or password")
 
-    static func login(_ context: inout Context) throws -> Response {
+    static func login(_ context: inout Context) throws -> Output {
         let app = context.app
-        let form = try Models.loginForm.validate(form: context.form)
-        let username = form.string("username") ?? ""
-        let password = form.string("password") ?? ""
-        guard let user = try app.store.user(named: username) else {
-            _ = try app.verifyPassword(password, hash: nil)
+        let form = try context.body(LoginForm.self)
+        guard let user = try app.store.user(named: form.username) else {
+            _ = try app.verifyPassword(form.password, hash: nil)
             throw incorrect
         }
-        guard try app.verifyPassword(password, hash: user.passwordHash) else { throw incorrect }
+        guard try app.verifyPassword(form.password, hash: user.passwordHash) else { throw incorrect }
         if user.disabled && app.config.refuseDisabledLogin { throw SecurityRequirement.inactiveUser }
         let now = app.now()
-        if app.hasher.mayRehash(user.passwordHash, from: password), let fresh = try? app.hasher.hash(password) {
+        if app.hasher.mayRehash(user.passwordHash, from: form.password), let fresh = try? app.hasher.hash(form.password) {
             try app.store.upgradePasswordHash(userID: user.id, hash: fresh, now: now)
         }
         let holdable = user.scopes + (try app.store.permissions(forRoles: user.roles))
-        var granted: [String] = []
-        for scope in (form.string("scope") ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
-        where holdable.contains(scope) && !granted.contains(scope) {
-            granted.append(scope)
-        }
         let config = app.config
         let token = app.keys.issue(claims: AccessToken.claims(
-            for: user, scopes: granted, now: now, lifetime: Int64(config.accessTokenExpireMinutes) * 60,
-            issuer: config.jwtIssuer, audience: config.jwtAudience))
-        return .json(.object([("access_token", .string(token)), ("token_type", "bearer")]))
+            for: user, scopes: form.scopes.filter(holdable.contains), now: now,
+            lifetime: Int64(config.accessTokenExpireMinutes) * 60, issuer: config.jwtIssuer, audience: config.jwtAudience))
+        return Output(.object([("access_token", .string(token)), ("token_type", "bearer")]))
     }
 }

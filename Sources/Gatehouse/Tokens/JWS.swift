@@ -52,7 +52,7 @@ public enum JWS {
     }
 
     /// A token whose signature checked out with `key`.
-    public struct Verified: Sendable {
+    public struct Verified {
         public let header: [(String, JSON)]
         public let payload: [UInt8]
         public let key: JWTKey

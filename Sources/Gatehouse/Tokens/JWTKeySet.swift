@@ -2,7 +2,7 @@ import Foundation
 
 /// The keys of one Gatehouse: the signing key, the keys that verify, and the claim
 /// rules. Built once from `Config`; issuing and verifying are then read-only.
-public final class JWTKeySet: Sendable {
+public final class JWTKeySet {
     public let signingKey: JWTKey
     /// The signing key first, then the extra verification keys.
     public let verificationKeys: [JWTKey]
