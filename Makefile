@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := libfcgi-dev libsqlite3-dev libssl-dev libargon2-dev libcrypt-
 	nginx lighttpd spawn-fcgi wrk curl python3-venv sqlite3
 PYPI_PACKAGES := pyjwt pwdlib[argon2,bcrypt] passlib bcrypt cryptography fastapi uvicorn python-multipart httpx
 
-.PHONY: all deps venv build release run test unit integration bench readme-settings clean
+.PHONY: all deps venv build release run test unit integration bench readme-settings example clean
 
 all: build
 
@@ -42,9 +42,16 @@ unit: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing --filter GatehouseTests
 
-test: deps venv
+EXAMPLE := Examples/ProtectedReports
+
+# The library example: a site's own server with Gatehouse's security (LibraryExampleTests).
+example: deps
+	$(SWIFT) build --package-path $(EXAMPLE)
+
+test: deps venv example
 	$(SWIFT) build --build-tests
-	GH_TEST_PYTHON=$(PY) $(SWIFT) test --skip-build --disable-swift-testing
+	GH_TEST_PYTHON=$(PY) GH_EXAMPLE_BIN=$$($(SWIFT) build --package-path $(EXAMPLE) --show-bin-path)/protected-reports \
+		$(SWIFT) test --skip-build --disable-swift-testing
 
 bench: release venv
 	PY=$(PY) bench/run
@@ -58,4 +65,4 @@ readme-settings: build
 	mv README.md.tmp README.md && rm README.settings.tmp
 
 clean:
-	rm -rf .build .venv run
+	rm -rf .build .venv run $(EXAMPLE)/.build

@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "gatehouse", targets: ["gatehouse"]),
         .library(name: "Gatehouse", targets: ["Gatehouse"]),
+        .library(name: "GatehouseServer", targets: ["GatehouseServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

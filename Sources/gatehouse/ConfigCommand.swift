@@ -1,5 +1,6 @@
 import ArgumentParser
 import Gatehouse
+import GatehouseServer
 
 /// `gatehouse config …`: the settings table, as values, checks and documents.
 struct ConfigCommand: ParsableCommand {
@@ -16,7 +17,7 @@ struct ConfigCommand: ParsableCommand {
         var config: String?
 
         func run() throws {
-            print(try GatehouseEntry.loadConfig(file: config).describe(), terminator: "")
+            print(try Server.loadConfig(file: config).describe(), terminator: "")
         }
     }
 

@@ -63,33 +63,11 @@ struct ServeCommand: ParsableCommand {
 
     /// The configuration with the options on top; called again on every SIGHUP.
     func loadConfig() throws -> Config {
-        try GatehouseEntry.loadConfig(file: config, options: settingOptions)
+        try Server.loadConfig(file: config, options: settingOptions)
     }
 
     func run() throws {
-        let settings = try loadConfig()
-        let logger = GatehouseEntry.logger(settings, label: "gatehouse.serve")
-        let account = try Privileges.account(user: settings.user, group: settings.group)
-        for warning in try App.prepare(config: settings) { logger.warning("\(warning)") }
-        let loginAddress = settings.loginPool ? try settings.loginListenAddress() : nil
-        let listener = try Listener.open(settings.listen.description, mode: settings.socketMode, owner: settings.socketOwner)
-        var pools = [WorkerPool.main(listener)]
-        do {
-            if let loginAddress {
-                pools.append(.login(try Listener.open(loginAddress.description, mode: settings.socketMode, owner: settings.socketOwner)))
-            }
-            if let account {
-                try Privileges.handOver(Privileges.ownedFiles(settings), to: account)
-                try Privileges.drop(to: account)
-                logger.info("running as uid \(account.uid), gid \(account.gid)")
-            }
-        } catch {
-            for pool in pools { pool.listener.close() }
-            throw error
-        }
-        let supervisor = Supervisor(
-            pools: pools, config: settings, reload: loadConfig, factory: GatehouseEntry.makeApp, logger: logger)
-        let status = supervisor.run()
+        let status = try GatehouseEntry.server.serve(reload: loadConfig)
         if status != 0 { throw ExitCode(status) }
     }
 }

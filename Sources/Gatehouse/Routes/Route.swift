@@ -78,6 +78,19 @@ public struct Route: Sendable {
         self.handler = handler
     }
 
+    /// A route behind `security`, whose handler is handed the identity it established.
+    public init(
+        _ method: String, _ path: String, name: String, security: SecurityRequirement,
+        body: Body = .none, parameters: [Parameter] = [], status: Int = 200, response: ResponseBody = .any,
+        errors: [Int] = [], alternatives: [Int] = [],
+        handler: @escaping @Sendable (inout Context, Identity) throws -> Output
+    ) {
+        self.init(method, path, name: name, security: security as SecurityRequirement?, body: body, parameters: parameters,
+                  status: status, response: response, errors: errors, alternatives: alternatives) { context in
+            try handler(&context, try context.requireIdentity())
+        }
+    }
+
     /// Every error status the route can answer, in order: its own, and its requirement's
     /// (401 always; 400 for an inactive user; 403 for roles or permissions; 503 when a
     /// password may have to be hashed and the main pool has no room).
