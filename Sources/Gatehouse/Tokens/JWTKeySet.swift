@@ -33,13 +33,7 @@ public final class JWTKeySet {
 
     /// A signed token with header `{"alg":…,"typ":"JWT"[,"kid":…]}` and the claims in the order given.
     public func issue(claims: [(String, JSON)]) -> String {
-        var input = headerSegment
-        input.append(UInt8(ascii: "."))
-        input += Base64.urlEncode(JSON.object(claims).bytes).utf8
-        let signature = JWS.signature(over: input, key: signingKey)
-        input.append(UInt8(ascii: "."))
-        input += Base64.urlEncode(signature).utf8
-        return String(decoding: input, as: UTF8.self)
+        JWS.compact(headerSegment: headerSegment, payload: JSON.object(claims).bytes, key: signingKey)
     }
 
     /// The claims of a token that is well-formed, signed by one of our keys with that
