@@ -29,12 +29,10 @@ UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/syste
 ZSHDIR ?= $(if $(filter /usr,$(PREFIX)),$(DATADIR)/zsh/vendor-completions,$(DATADIR)/zsh/site-functions)
 # The web server's group: the only one, besides Gatehouse, that may connect to the sockets.
 SOCKET_GROUP ?= www-data
-# Every setting, commented out at its default; the package sets a few (debian/package-settings).
-CONFIG_EXAMPLE ?= $(RELEASE_BIN) config example
 # Generated files (man pages, completions, settings file, unit, nginx snippets).
 GENERATED := .build/generated
 
-.PHONY: all deps venv build release run test unit integration bench clean generated install deb
+.PHONY: all deps venv build release run test unit integration bench readme-settings clean generated install deb
 
 all: build
 
@@ -69,7 +67,7 @@ unit: deps
 
 test: deps venv deb
 	$(SWIFT) build --build-tests
-	GATEHOUSE_TEST_PYTHON=$(PY) GH_TEST_DEB=$(CURDIR)/$$(cat $(GENERATED)/deb-name) \
+	GH_TEST_PYTHON=$(PY) GH_TEST_DEB=$$(cat $(GENERATED)/deb-name) \
 		$(SWIFT) test --skip-build --disable-swift-testing
 
 bench: release venv
@@ -89,7 +87,7 @@ generated: release
 	$(RELEASE_BIN) --generate-completion-script bash | sed '1{/^#!/d}' > $(GENERATED)/completions/gatehouse
 	$(RELEASE_BIN) --generate-completion-script zsh > $(GENERATED)/completions/_gatehouse
 	$(RELEASE_BIN) --generate-completion-script fish > $(GENERATED)/completions/gatehouse.fish
-	$(CONFIG_EXAMPLE) | debian/package-settings $(SOCKET_GROUP) > $(GENERATED)/gatehouse.conf
+	$(RELEASE_BIN) config example | debian/package-settings $(SOCKET_GROUP) > $(GENERATED)/gatehouse.conf
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@SOCKET_GROUP@|$(SOCKET_GROUP)|g' \
 		debian/gatehouse.service > $(GENERATED)/gatehouse.service
 	for f in gatehouse.conf auth-request.conf; do \
@@ -117,6 +115,14 @@ deb: release
 	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(CURDIR)/$(GENERATED)/root SOCKET_GROUP=www-data
 	debian/build-deb $(GENERATED)/root $(RELEASE_BIN) . > $(GENERATED)/deb-name
 	@echo "built $$(cat $(GENERATED)/deb-name)"
+
+# Rewrites the README's settings table (between the settings markers) from the code's table.
+readme-settings: build
+	@bin=$$($(SWIFT) build --show-bin-path)/gatehouse; \
+	$$bin config readme > README.settings.tmp && \
+	awk '/^<!-- settings:begin/ { print; while ((getline line < "README.settings.tmp") > 0) print line; skip = 1; next } \
+	     /^<!-- settings:end/ { skip = 0 } !skip' README.md > README.md.tmp && \
+	mv README.md.tmp README.md && rm README.settings.tmp
 
 clean:
 	rm -rf .build .venv run gatehouse_*.deb

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// What a handler sees: the request (with its path parameters), the parsed body, the
 /// identity its security requirement established, and the app's services.
@@ -14,10 +15,12 @@ public struct Context {
 
     /// The identity of a route whose requirement resolves a user.
     public var user: User {
-        get throws {
-            guard let identity else { throw HTTPError.internalServerError }
-            return identity.user
-        }
+        get throws { try requireIdentity().user }
+    }
+
+    public func requireIdentity() throws(HTTPError) -> Identity {
+        guard let identity else { throw HTTPError.internalServerError }
+        return identity
     }
 }
 
@@ -33,7 +36,7 @@ public final class App: @unchecked Sendable {
     public let now: @Sendable () -> Int64
     let basicCache: BasicCache
     let router: Router<Route>
-    private var failures = 0
+    private let failures = Atomic<Int>(0)
 
     public init(
         config: Config, store: Store, keys: JWTKeySet, logger: Logger = Logger(label: "gatehouse"),
@@ -97,24 +100,33 @@ public final class App: @unchecked Sendable {
                 if let requirement = route.security {
                     (context.identity, context.credential) = try authorize(request, requirement)
                 }
-                return try route.handler(&context)
+                var response = try route.handler(&context)
+                if route.security != nil || route.body.isForm { App.forbidCaching(&response) }
+                return response
             } catch let error as HTTPError {
                 return error.response
             } catch {
-                failures += 1
-                logger.error("request \(getpid())-\(failures) \(request.method) \(route.path) failed: \(error)")
+                let number = failures.add(1, ordering: .relaxed).newValue
+                logger.error("request \(getpid())-\(number) \(request.method) \(route.path) failed: \(error)")
                 return HTTPError.internalServerError.response
             }
         }
     }
 
-    /// The body as FastAPI hands it to a JSON model: parsed when the content type is JSON
-    /// (or absent), missing when empty, and otherwise not an object.
+    /// What a secured route or a login answers is someone's: no browser or proxy keeps it.
+    static func forbidCaching(_ response: inout Response) {
+        guard !response.headers.contains("cache-control") else { return }
+        response.headers.add("cache-control", "no-store")
+        response.headers.add("pragma", "no-cache")
+    }
+
+    /// The body as FastAPI hands it to a JSON model: parsed when the content type is JSON,
+    /// missing when empty, and otherwise not an object. Unlike FastAPI, a body without a
+    /// Content-Type is not JSON: a cross-site form or `fetch` without preflight sends exactly that.
     static func jsonBody(_ request: Request) throws(HTTPError) -> JSON {
         if request.body.isEmpty { throw HTTPError.validation([.missing("body")]) }
         let media = request.mediaType
-        let isJSON = media.isEmpty || media == "application/json"
-            || (media.hasPrefix("application/") && media.hasSuffix("+json"))
+        let isJSON = media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
         guard isJSON else {
             return .string(String(decoding: request.body, as: UTF8.self))
         }
@@ -123,10 +135,10 @@ public final class App: @unchecked Sendable {
         }
     }
 
-    /// Starlette's redirect_slashes target: scheme, the Host header as sent, the mount
-    /// prefix, the other path and the original query.
+    /// Starlette's redirect_slashes target: scheme, the Host header when it is a host[:port]
+    /// (else the server's own name and port), the mount prefix, the other path and the query.
     func redirectLocation(_ request: Request, path: String) -> String {
-        let host = request.headers["host"] ?? "localhost"
+        let host = request.headers["host"].flatMap(HostHeader.validated) ?? request.serverAuthority
         var location = "\(request.scheme)://\(host)\(PercentEncoding.encodePath(request.scriptName + path))"
         if !request.rawQuery.isEmpty { location += "?" + request.rawQuery }
         return location

@@ -128,13 +128,12 @@ public final class Supervisor {
             logger.error("reload failed, keeping the running configuration: \(error)")
             return
         }
-        if fresh.listen != config.listen || fresh.socketMode != config.socketMode || fresh.socketOwner != config.socketOwner
-            || fresh.loginPool != config.loginPool || fresh.loginListen != config.loginListen
-        {
-            logger.warning("reload: listen/socket settings changed; they take effect on restart only")
+        let restartOnly = Config.restartOnlyChanges(from: config, to: fresh)
+        if !restartOnly.isEmpty {
+            logger.warning("reload: \(restartOnly.joined(separator: ", ")) changed; they take effect on restart only")
         }
         config = fresh
-        logger.logLevel = Logger.Level(rawValue: fresh.logLevel) ?? logger.logLevel
+        logger.logLevel = fresh.logLevel
         generation += 1
         restartsDue = []
         let old = workers.filter { $0.value.generation < generation }.map(\.key)

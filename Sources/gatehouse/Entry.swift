@@ -9,7 +9,7 @@ import Logging
 /// command line.
 enum GatehouseEntry {
     static func main() {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap { EscapingLogHandler(StreamLogHandler.standardError(label: $0)) }
         if Listener.isListeningSocket(0) {
             exit(serveInheritedSocket())
         }
@@ -26,13 +26,13 @@ enum GatehouseEntry {
 
     static func logger(_ config: Config, label: String = "gatehouse") -> Logger {
         var logger = Logger(label: label)
-        logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+        logger.logLevel = config.logLevel
         return logger
     }
 
-    /// The file from `--config`, else from GATEHOUSE_CONFIG; then the GATEHOUSE_* variables.
-    static func loadConfig(file: String?) throws(ConfigError) -> Config {
-        try Config.load(file: file ?? ProcessInfo.processInfo.environment["GATEHOUSE_CONFIG"])
+    /// The file from `--config`, else from GATEHOUSE_CONFIG; then the GATEHOUSE_* variables, then `options`.
+    static func loadConfig(file: String?, options: [SettingOption] = []) throws(ConfigError) -> Config {
+        try Config.load(file: file ?? ProcessInfo.processInfo.environment[Config.fileVariable], options: options)
     }
 
     static func serveInheritedSocket() -> Int32 {

@@ -44,9 +44,9 @@ final class Harness {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// GATEHOUSE_BIN, else the debug build of this package.
+    /// GH_BIN, else the debug build of this package.
     static var binary: String {
-        ProcessInfo.processInfo.environment["GATEHOUSE_BIN"]
+        ProcessInfo.processInfo.environment["GH_BIN"]
             ?? packageRoot.appendingPathComponent(".build/debug/gatehouse").path
     }
 
@@ -78,7 +78,7 @@ final class Harness {
         nginxServerDirectives: String = ""
     ) throws -> Harness {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw HarnessError("no gatehouse binary at \(binary): run swift build first or set GATEHOUSE_BIN")
+            throw HarnessError("no gatehouse binary at \(binary): run swift build first or set GH_BIN")
         }
         var template = Array("/tmp/gatehouse-it-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
@@ -234,7 +234,7 @@ final class Harness {
             }
         }
         nginx = nil
-        if ProcessInfo.processInfo.environment["GATEHOUSE_KEEP_TMP"] == nil {
+        if ProcessInfo.processInfo.environment["GH_TEST_KEEP_TMP"] == nil {
             try? FileManager.default.removeItem(atPath: dir)
         }
     }

@@ -10,7 +10,7 @@ import sys
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Query, Security
+from fastapi import Depends, FastAPI, Form, Query, Security
 from fastapi.security import (
     APIKeyCookie,
     APIKeyHeader,
@@ -49,9 +49,14 @@ class User(BaseModel):
     disabled: bool | None = None
 
 
+ScopeToken = Annotated[str, Field(pattern=r"^[!#-\[\]-~]+$", max_length=128)]
+RoleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._@+:-]+$", max_length=64)]
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+
+
 class APIKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = []
+    scopes: list[ScopeToken] = []
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 
@@ -82,11 +87,11 @@ class UserRead(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    email: str | None = Field(default=None, max_length=320)
-    full_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, pattern=PRINTABLE)
+    full_name: str | None = Field(default=None, max_length=200, pattern=PRINTABLE)
     disabled: bool | None = None
-    scopes: list[str] | None = None
-    roles: list[str] | None = None
+    scopes: list[ScopeToken] | None = None
+    roles: list[RoleName] | None = None
     password: str | None = Field(default=None, min_length=1, max_length=1024)
 
 
@@ -147,7 +152,7 @@ async def read_users_me(user: Annotated[User, Security(reading_user, scopes=["me
 
 
 @app.get("/users/me/api-keys", response_model=list[APIKey])
-async def list_api_keys(user: Annotated[User, Security(writing_user, scopes=["me"])]):
+async def list_api_keys(user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 
@@ -157,7 +162,7 @@ async def create_api_key(body: APIKeyCreate, user: Annotated[User, Security(logi
 
 
 @app.delete("/users/me/api-keys/{key_id}", status_code=204)
-async def revoke_api_key(key_id: str, user: Annotated[User, Security(writing_user, scopes=["me"])]):
+async def revoke_api_key(key_id: str, user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 
@@ -186,15 +191,22 @@ async def delete_user(user_id: int, user: Annotated[User, Depends(admin_user)]):
 
 
 @app.get("/check", status_code=204)
-async def check(user: Annotated[User, Depends(reading_user)], scope: str | None = None):
+async def check(
+    caller: Annotated[User, Depends(reading_user)],
+    scope: str | None = None,
+    role: str | None = None,
+    permission: str | None = None,
+    user: str | None = None,
+):
     return None
 
 
-http_bearer = HTTPBearer(auto_error=True)
-
-
-@app.get("/token/introspect")
-async def introspect_token(credentials: Annotated[HTTPAuthorizationCredentials, Depends(http_bearer)]):
+@app.post("/token/introspect")
+async def introspect_token(
+    token: Annotated[str, Form()],
+    caller: Annotated[User, Depends(admin_user)],
+    token_type_hint: Annotated[str | None, Form()] = None,
+):
     return {}
 
 

@@ -2,16 +2,16 @@
 enum APIKeyRoutes {
     static func create(_ context: inout Context) throws -> Response {
         let app = context.app
-        let user = try context.user
+        let identity = try context.requireIdentity()
+        let user = identity.user
         let body = try Models.apiKeyCreate.validate(json: context.json)
-        var scopes: [String] = []
-        for scope in body.strings("scopes") ?? [] where !scopes.contains(scope) { scopes.append(scope) }
-        let beyond = scopes.filter { !(context.identity?.scopes.contains($0) ?? false) }
+        let scopes = Store.unique(body.strings("scopes") ?? [])
+        let beyond = scopes.filter { !identity.scopes.contains($0) && !identity.permissions.contains($0) }
         guard beyond.isEmpty else {
             throw HTTPError(403, "Requested scopes exceed your own: \(beyond.joined(separator: " "))")
         }
         let (record, key) = try APIKeys.issue(
-            in: app.store, userID: user.id, name: body.string("name")!, scopes: scopes,
+            in: app.store, userID: user.id, name: body.string("name") ?? "", scopes: scopes,
             expiresInDays: body.int("expires_in_days"), now: app.now())
         guard case let .object(members) = json(record) else { throw HTTPError.internalServerError }
         return .json(.object(members + [("key", .string(key))]), status: 201)
@@ -23,8 +23,7 @@ enum APIKeyRoutes {
     }
 
     static func revoke(_ context: inout Context) throws -> Response {
-        let id = try context.parameters().string("key_id")!
-        guard try context.app.store.revokeAPIKey(id: id, userID: try context.user.id, now: context.app.now()) else {
+        guard let id = try context.parameters().string("key_id"), try context.app.store.revokeAPIKey(id: id, userID: try context.user.id, now: context.app.now()) else {
             throw HTTPError(404, "API key not found")
         }
         return .empty(status: 204)

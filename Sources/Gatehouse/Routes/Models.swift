@@ -23,9 +23,15 @@ enum Models {
 
     static let item = Model("Item", [.init("item_id", .string()), .init("owner", .string())])
 
+    /// RFC 7662 §2.1's request.
+    static let introspectionForm = Model("Body_introspect_token_token_introspect_post", [
+        .init("token", .string()),
+        .init("token_type_hint", .optional(.string()), default: .null),
+    ])
+
     static let apiKeyCreate = Model("APIKeyCreate", [
         .init("name", .string(minLength: 1, maxLength: 100)),
-        .init("scopes", .array(.string()), default: []),
+        .init("scopes", .array(scopeToken), default: []),
         .init("expires_in_days", .optional(.int(minimum: 1, maximum: 3650)), default: .null),
     ])
 
@@ -53,12 +59,20 @@ enum Models {
         .init("updated_at", .dateTime),
     ])
 
+    /// RFC 6749 §3.3's scope-token, as the store keeps scopes and permissions.
+    static let scopeToken = Model.FieldType.string(pattern: "^[!#-\\[\\]-~]+$", maxLength: 128)
+    static let roleName = Model.FieldType.string(pattern: "^[A-Za-z0-9._@+:-]+$", maxLength: 64)
+    /// Free text that is shown and logged: no control characters.
+    static func printableText(maxLength: Int) -> Model.FieldType {
+        .string(pattern: "^[^\\x00-\\x1f\\x7f]*$", maxLength: maxLength)
+    }
+
     static let userUpdate = Model("UserUpdate", [
-        .init("email", .optional(.string(maxLength: 320)), default: .null),
-        .init("full_name", .optional(.string(maxLength: 200)), default: .null),
+        .init("email", .optional(printableText(maxLength: 320)), default: .null),
+        .init("full_name", .optional(printableText(maxLength: 200)), default: .null),
         .init("disabled", .optional(.bool), default: .null),
-        .init("scopes", .optional(.array(.string())), default: .null),
-        .init("roles", .optional(.array(.string())), default: .null),
+        .init("scopes", .optional(.array(scopeToken)), default: .null),
+        .init("roles", .optional(.array(roleName)), default: .null),
         .init("password", .optional(.string(minLength: 1, maxLength: 1024)), default: .null),
     ])
 }

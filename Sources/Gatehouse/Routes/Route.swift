@@ -8,6 +8,8 @@ public struct Route: Sendable {
         case form(Model)
         /// A JSON object validated against the model.
         case json(Model)
+
+        var isForm: Bool { if case .form = self { return true } else { return false } }
     }
 
     public struct Parameter: Sendable {

@@ -1,34 +1,33 @@
 /// `POST /token`: the OAuth2 password grant (RFC 6749 §4.3) as tutorial005 answers it,
-/// with the granted scopes limited to the user's own.
+/// with the granted scopes limited to what the user holds: their scopes, and the
+/// permissions of their roles (an administrator asks for `users:read` to use it).
 enum TokenRoute {
     static let incorrect = HTTPError(400, "Incorrect username or password")
 
     static func login(_ context: inout Context) throws -> Response {
         let app = context.app
         let form = try Models.loginForm.validate(form: context.form)
-        let username = form.string("username")!
-        let password = form.string("password")!
+        let username = form.string("username") ?? ""
+        let password = form.string("password") ?? ""
         guard let user = try app.store.user(named: username) else {
             app.hasher.verifyDummy(password)
             throw incorrect
         }
         guard app.hasher.verify(password, hash: user.passwordHash) else { throw incorrect }
         let now = app.now()
-        if app.hasher.needsRehash(user.passwordHash), let fresh = try? app.hasher.hash(password) {
-            try app.store.setPasswordHash(userID: user.id, hash: fresh, now: now)
+        if app.hasher.mayRehash(user.passwordHash, from: password), let fresh = try? app.hasher.hash(password) {
+            try app.store.upgradePasswordHash(userID: user.id, hash: fresh, now: now)
         }
+        let holdable = user.scopes + (try app.store.permissions(forRoles: user.roles))
         var granted: [String] = []
-        for scope in form.string("scope")!.split(whereSeparator: \.isWhitespace).map(String.init)
-        where user.scopes.contains(scope) && !granted.contains(scope) {
+        for scope in (form.string("scope") ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
+        where holdable.contains(scope) && !granted.contains(scope) {
             granted.append(scope)
         }
-        let token = app.keys.issue(claims: [
-            ("sub", .string(user.username)),
-            ("scope", .string(granted.joined(separator: " "))),
-            ("exp", .int(Int(now) + app.config.accessTokenExpireMinutes * 60)),
-        ])
-        return .json(
-            .object([("access_token", .string(token)), ("token_type", "bearer")]),
-            headers: Headers([("cache-control", "no-store"), ("pragma", "no-cache")]))
+        let config = app.config
+        let token = app.keys.issue(claims: AccessToken.claims(
+            for: user, scopes: granted, now: now, lifetime: Int64(config.accessTokenExpireMinutes) * 60,
+            issuer: config.jwtIssuer, audience: config.jwtAudience))
+        return .json(.object([("access_token", .string(token)), ("token_type", "bearer")]))
     }
 }

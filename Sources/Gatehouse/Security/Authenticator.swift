@@ -16,9 +16,10 @@ extension App {
             // HTTPBearer: opaque credentials for the route to judge.
             return (nil, .authorization(scheme: scheme, credentials: credentials))
         case let .bearerToken(token):
-            identity = try tokenIdentity(token, requirement)
+            guard let (user, token) = try currentAccessToken(token) else { throw requirement.couldNotValidate }
+            identity = try self.identity(user, holding: token.scopes, kind: .token)
         case let .basic(username, password):
-            identity = try basicIdentity(username: username, password: password, scheme: scheme as! HTTPBasic)
+            identity = try basicIdentity(username: username, password: password, scheme: HTTPBasic(realm: config.basicRealm))
         case let .apiKey(key):
             identity = try apiKeyIdentity(key)
         }
@@ -32,21 +33,25 @@ extension App {
         return (identity, credential)
     }
 
-    func tokenIdentity(_ token: String, _ requirement: SecurityRequirement) throws -> Identity {
-        let claims: [(String, JSON)]
-        do { claims = try keys.verify(token, now: now()) } catch { throw requirement.couldNotValidate }
-        let claim = { (name: String) in claims.last { $0.0 == name }?.1 }
-        guard let username = claim("sub")?.stringValue, let user = try store.user(named: username) else {
-            throw requirement.couldNotValidate
-        }
-        let scopeClaim = claim("scope") ?? .string("")
-        guard let scopeText = scopeClaim.stringValue else { throw requirement.couldNotValidate }
-        let tokenScopes = scopeText.split(separator: " ").map(String.init)
-        return Identity(
-            user: user, scopes: tokenScopes.filter(user.scopes.contains),
-            permissions: try store.permissions(forRoles: user.roles), kind: .token)
+    /// A token that verifies and still speaks for its account, with that account; nil otherwise.
+    func currentAccessToken(_ token: String) throws -> (User, AccessToken)? {
+        guard let claims = try? keys.verify(token, now: now()), let token = AccessToken(claims: claims),
+              let user = try store.user(id: token.userID), token.isCurrent(for: user)
+        else { return nil }
+        return (user, token)
     }
 
+    /// What a credential holding `granted` may do for `user`: the OAuth2 scopes the user still
+    /// holds, and the permissions of the user's roles that the credential names as scopes
+    /// (a token asks for `users:read` at login; a key is created with it).
+    func identity(_ user: User, holding granted: [String], kind: CredentialKind) throws -> Identity {
+        let rolePermissions = try store.permissions(forRoles: user.roles)
+        return Identity(
+            user: user, scopes: granted.filter(user.scopes.contains), permissions: rolePermissions.filter(granted.contains),
+            kind: kind)
+    }
+
+    /// A password proves everything the account holds.
     func basicIdentity(username: String, password: String, scheme: HTTPBasic) throws -> Identity {
         let now = now()
         guard let user = try store.user(named: username) else {
@@ -70,9 +75,6 @@ extension App {
               let user = try store.user(id: record.userID), !user.disabled
         else { throw invalid }
         try store.touchAPIKey(id: record.id, now: now)
-        let rolePermissions = try store.permissions(forRoles: user.roles)
-        return Identity(
-            user: user, scopes: record.scopes.filter(user.scopes.contains),
-            permissions: rolePermissions.filter(record.scopes.contains), kind: .apiKey(id: record.id))
+        return try identity(user, holding: record.scopes, kind: .apiKey(id: record.id))
     }
 }

@@ -59,9 +59,7 @@ public final class JWTKeySet: Sendable {
 
 extension JWTKeySet {
     public static func load(config: Config) throws(ConfigError) -> JWTKeySet {
-        guard let algorithm = JWSAlgorithm(rawValue: config.jwtAlgorithm) else {
-            throw ConfigError("jwt_algorithm: unsupported algorithm '\(config.jwtAlgorithm)'")
-        }
+        let algorithm = config.jwtAlgorithm
         let signingKey: JWTKey
         if algorithm.family == .hmac {
             let secret: [UInt8]
@@ -82,25 +80,20 @@ extension JWTKeySet {
         }
 
         var verificationKeys: [JWTKey] = []
-        for entry in config.jwtVerifyKeys {
-            let parts = entry.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 3, !parts[0].isEmpty, !parts[2].isEmpty else {
-                throw ConfigError("jwt_verify_keys: expected kid:ALG:/path/key.pem, got '\(entry)'")
-            }
-            guard let keyAlgorithm = JWSAlgorithm(rawValue: parts[1]) else {
-                throw ConfigError("jwt_verify_keys: unsupported algorithm '\(parts[1])' for key '\(parts[0])'")
-            }
-            if keyAlgorithm.family == .hmac {
-                let secret = try SecretFile.read(path: parts[2])
-                do { verificationKeys.append(try JWTKey.hmac(secret: secret, algorithm: keyAlgorithm, kid: parts[0])) } catch {
-                    throw ConfigError("jwt_verify_keys \(parts[0]): \(error)")
+        for key in config.jwtVerifyKeys {
+            if key.algorithm.family == .hmac {
+                let secret = try SecretFile.read(path: key.path)
+                do { verificationKeys.append(try JWTKey.hmac(secret: secret, algorithm: key.algorithm, kid: key.kid)) } catch {
+                    throw ConfigError("jwt_verify_keys \(key.kid): \(error)")
                 }
             } else {
-                verificationKeys.append(try pemKey(path: parts[2], algorithm: keyAlgorithm, kid: parts[0], setting: "jwt_verify_keys"))
+                verificationKeys.append(try pemKey(path: key.path, algorithm: key.algorithm, kid: key.kid, setting: "jwt_verify_keys"))
             }
         }
 
-        let claims = JWTClaims(leeway: Int64(config.jwtLeeway), audience: config.jwtAudience, issuer: config.jwtIssuer)
+        let claims = JWTClaims(
+            leeway: Int64(config.jwtLeeway), audience: config.jwtAudience, issuer: config.jwtIssuer,
+            maxLifetime: max(JWTClaims.defaultMaxLifetime, Int64(config.accessTokenExpireMinutes) * 60))
         do {
             return try JWTKeySet(signingKey: signingKey, verificationKeys: verificationKeys, claims: claims,
                                  maxTokenLength: config.maxTokenLength)
