@@ -202,13 +202,19 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertEqual(added.status, 0, added.stderr)
     }
 
-    /// The unit's start by hand: as gatehouse, in www-data's group too, umask 077, the
-    /// runtime folder made as RuntimeDirectory= makes it; then nginx as Debian runs it.
+    /// The unit's start by hand: as gatehouse, in www-data's group too, umask 077, no new
+    /// privileges, no capabilities, no writable-executable memory (the kernel's
+    /// PR_SET_MDWE, what MemoryDenyWriteExecute= asks for), the runtime folder made as
+    /// RuntimeDirectory= makes it; then nginx as Debian runs it.
     func serveThroughNginx(user: String, password: String) throws {
         XCTAssertEqual(mkdir("/run/gatehouse", 0o755), 0, "/run/gatehouse must not exist yet")
         XCTAssertEqual(try run("/bin/chown", ["gatehouse:gatehouse", "/run/gatehouse"]).status, 0)
-        let server = try start("/bin/sh", ["-c", "umask 077; exec setpriv --reuid=gatehouse --regid=gatehouse --groups=www-data "
-                                             + "-- /usr/bin/gatehouse serve --config \(Self.conffile)"],
+        let denyWriteExecute = "import ctypes, os, sys; assert ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) == 0, "
+            + "'PR_SET_MDWE refused'; os.execv(sys.argv[1], sys.argv[1:])"
+        let server = try start("/bin/sh", ["-c", "umask 077; exec python3 -c \"$0\" /usr/bin/setpriv --reuid=gatehouse "
+                                             + "--regid=gatehouse --groups=www-data --no-new-privs --bounding-set=-all "
+                                             + "--inh-caps=-all -- /usr/bin/gatehouse serve --config \(Self.conffile)",
+                                             denyWriteExecute],
                                log: work + "/gatehouse.log",
                                environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/var/lib/gatehouse",
                                              "USER": "gatehouse", "LOGNAME": "gatehouse"])
@@ -223,9 +229,13 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertEqual((socket[.posixPermissions] as? NSNumber)?.intValue, 0o660)
         XCTAssertEqual(socket[.ownerAccountName] as? String, "gatehouse")
         XCTAssertEqual(socket[.groupOwnerAccountName] as? String, "www-data")
-        let stranger = try run("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--",
-                                                     "/usr/bin/curl", "-sS", "--unix-socket", Self.socket, "http://localhost/health"])
-        XCTAssertNotEqual(stranger.status, 0, "a user outside www-data cannot connect: \(stranger.text)")
+        // The socket speaks FastCGI, so curl fails either way; exit 7 is "could not connect".
+        let connect = { (user: String, group: String) throws -> Int32 in
+            try self.run("/usr/bin/setpriv", ["--reuid=\(user)", "--regid=\(group)", "--clear-groups", "--", "/usr/bin/curl", "-s",
+                                              "--max-time", "5", "--unix-socket", Self.socket, "http://localhost/health"]).status
+        }
+        XCTAssertNotEqual(try connect("www-data", "www-data"), 7, "nginx's user can connect")
+        XCTAssertEqual(try connect("nobody", "nogroup"), 7, "a user outside www-data cannot connect")
 
         let login = try curl(["-d", "username=\(user)&password=\(password)&scope=me", base + "/auth/token"])
         XCTAssertEqual(login.status, 200, login.text)
