@@ -191,6 +191,7 @@ final class DebianPackageTests: XCTestCase {
         let unit = try String(contentsOfFile: Self.unit, encoding: .utf8)
         for line in ["User=gatehouse", "Group=gatehouse", "SupplementaryGroups=www-data", "RuntimeDirectory=gatehouse",
                      "StateDirectory=gatehouse", "ExecReload=/bin/kill -HUP $MAINPID", "CapabilityBoundingSet=\n",
+                     "SystemCallFilter=@chown\n",  // the socket goes to www-data: chown must stay allowed
                      "ExecStart=/usr/bin/gatehouse serve --config /etc/gatehouse/gatehouse.conf\n"] {
             XCTAssertTrue(unit.contains(line), line)
         }
