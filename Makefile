@@ -31,6 +31,8 @@ ZSHDIR ?= $(if $(filter /usr,$(PREFIX)),$(DATADIR)/zsh/vendor-completions,$(DATA
 SOCKET_GROUP ?= www-data
 # Generated files (man pages, completions, settings file, unit, nginx snippets).
 GENERATED := .build/generated
+# Where `make deb` writes the path of the package it built (make test hands it to the tests).
+DEB_NAME := .build/deb-name
 
 .PHONY: all deps venv build release run test unit integration bench readme-settings clean generated install deb
 
@@ -67,7 +69,7 @@ unit: deps
 
 test: deps venv deb
 	$(SWIFT) build --build-tests
-	GH_TEST_PYTHON=$(PY) GH_TEST_DEB=$$(cat $(GENERATED)/deb-name) \
+	GH_TEST_PYTHON=$(PY) GH_TEST_DEB=$$(cat $(DEB_NAME)) \
 		$(SWIFT) test --skip-build --disable-swift-testing
 
 bench: release venv
@@ -113,8 +115,8 @@ install: generated
 # gatehouse_<version>_amd64.deb, the version from the binary (Version.current).
 deb: release
 	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(CURDIR)/$(GENERATED)/root SOCKET_GROUP=www-data
-	debian/build-deb $(GENERATED)/root $(RELEASE_BIN) . > $(GENERATED)/deb-name
-	@echo "built $$(cat $(GENERATED)/deb-name)"
+	debian/build-deb $(GENERATED)/root $(RELEASE_BIN) . > $(DEB_NAME)
+	@echo "built $$(cat $(DEB_NAME))"
 
 # Rewrites the README's settings table (between the settings markers) from the code's table.
 readme-settings: build

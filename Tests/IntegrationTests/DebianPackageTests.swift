@@ -69,7 +69,7 @@ final class DebianPackageTests: XCTestCase {
 
     /// GH_TEST_DEB (make test sets it), else the last `make deb`'s package.
     static func debPath(file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let last = Harness.packageRoot.appendingPathComponent(".build/generated/deb-name").path
+        let last = Harness.packageRoot.appendingPathComponent(".build/deb-name").path
         let path = ProcessInfo.processInfo.environment["GH_TEST_DEB"]
             ?? (try? String(contentsOfFile: last, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let path, FileManager.default.fileExists(atPath: path) else {
@@ -108,7 +108,7 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertEqual(try run("/bin/sh", ["-c", "dpkg-deb -I '\(deb)' conffiles"]).text, "/etc/gatehouse/gatehouse.conf\n")
 
         // One page per subcommand, made from the binary's own help.
-        for command in ["user", "role", "apikey", "migrate", "request", "serve"] {
+        for command in ["user", "role", "apikey", "migrate", "request", "serve", "config"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/usr/share/man/man1/gatehouse.\(command).1.gz"), command)
         }
         let settings = try String(contentsOfFile: root + "/etc/gatehouse/gatehouse.conf", encoding: .utf8)
