@@ -86,8 +86,9 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertEqual(try run("/usr/bin/dpkg-deb", ["-x", deb, root]).status, 0)
         let binary = root + "/usr/bin/gatehouse"
         let versionLine = try run(binary, ["--version"]).text.trimmingCharacters(in: .newlines)
-        XCTAssertNotNil(versionLine.range(of: #"^gatehouse \S+ \(commit ([0-9a-f]{7}|unknown)\)$"#, options: .regularExpression),
+        XCTAssertNotNil(versionLine.range(of: #"^gatehouse \S+ \(commit ([0-9a-f]{7}(-dirty)?|unknown)\)$"#, options: .regularExpression),
                         versionLine)
+        try checkRunsWithoutToolchain(binary)
         let version = versionLine.split(separator: " ")[1]
         XCTAssertEqual(URL(fileURLWithPath: deb).lastPathComponent, "gatehouse_\(version)_amd64.deb")
         XCTAssertEqual(try field(deb, "Version"), String(version))
@@ -138,6 +139,26 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertEqual(Set(depends), owners, "Depends: \(depends), ldd: \(ldd)")
         XCTAssertEqual(depends.count, owners.count, "each package once")
         return String(version)
+    }
+
+    /// With the Swift toolchain's folder hidden (a private mount namespace), the binary
+    /// still answers a request: nothing of the runtime, Foundation or ICU comes from it.
+    func checkRunsWithoutToolchain(_ binary: String) throws {
+        let swiftc = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+            .map { $0 + "/swiftc" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        let toolchain = swiftc.map {
+            URL(fileURLWithPath: $0).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent().path
+        }
+        guard let toolchain, toolchain != "/usr" else {
+            print("DebianPackageTests: no Swift toolchain outside /usr to hide; ldd alone checks the binary")
+            return
+        }
+        let answer = try run("/usr/bin/unshare", ["--mount", "/bin/sh", "-c",
+                                                  "mount -t tmpfs none \"$1\" && [ -z \"$(ls -A \"$1\")\" ] && exec \"$0\"",
+                                                  binary, toolchain],
+                             environment: ["REQUEST_METHOD": "GET", "PATH_INFO": "/health", "GATEHOUSE_DATA_DIR": work + "/cgi-data"])
+        XCTAssertEqual(answer.status, 0, answer.stderr)
+        XCTAssertTrue(answer.text.hasPrefix("Status: 200"), "without \(toolchain): \(answer.text) \(answer.stderr)")
     }
 
     func checkLintian(_ deb: String) throws {
