@@ -34,15 +34,21 @@ public final class App: @unchecked Sendable {
     public let hasher: PasswordHasher
     public let cors: CORSPolicy
     public let now: @Sendable () -> Int64
+    /// nil: hashes are bounded only by the workers there are (the login pool, CGI, tests).
+    public let hashLimiter: (any HashLimiter)?
+    /// Basic credentials that needed a hash (unknown, new, changed or wrong).
+    public let basicCacheMisses = Atomic<Int>(0)
     let basicCache: BasicCache
     let router: Router<Route>
     private let failures = Atomic<Int>(0)
 
     public init(
         config: Config, store: Store, keys: JWTKeySet, logger: Logger = Logger(label: "gatehouse"),
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+        hashLimiter: (any HashLimiter)? = nil
     ) throws {
         self.config = config
+        self.hashLimiter = hashLimiter
         self.store = store
         self.keys = keys
         self.logger = logger
@@ -56,17 +62,21 @@ public final class App: @unchecked Sendable {
     }
 
     /// Opens this process's own store connection and keys: one App per worker.
-    public static func open(config: Config, logger: Logger = Logger(label: "gatehouse")) throws -> App {
+    public static func open(config: Config, logger: Logger = Logger(label: "gatehouse"),
+                            hashLimiter: (any HashLimiter)? = nil) throws -> App {
         let store = try Store.open(path: config.databasePath)
         let keys = try JWTKeySet.load(config: config)
-        return try App(config: config, store: store, keys: keys, logger: logger)
+        return try App(config: config, store: store, keys: keys, logger: logger, hashLimiter: hashLimiter)
     }
 
     /// Run once by the master before it forks: creates and migrates the store and the
     /// secret file, so workers never race to create them and a bad setting fails the start.
-    public static func prepare(config: Config) throws {
+    /// Returns what the operator should hear about: a database others may read.
+    @discardableResult
+    public static func prepare(config: Config) throws -> [String] {
         _ = try Store.open(path: config.databasePath)
         _ = try JWTKeySet.load(config: config)
+        return SecretStrength.exposure(of: config.databasePath).map { ["database \(config.databasePath): \($0)"] } ?? []
     }
 
     public var routes: [Route] { router.entries.map(\.route) }

@@ -68,21 +68,27 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let settings = try loadConfig()
-        try App.prepare(config: settings)
+        let logger = GatehouseEntry.logger(settings, label: "gatehouse.serve")
+        let account = try Privileges.account(user: settings.user, group: settings.group)
+        for warning in try App.prepare(config: settings) { logger.warning("\(warning)") }
         let loginAddress = settings.loginPool ? try settings.loginListenAddress() : nil
         let listener = try Listener.open(settings.listen.description, mode: settings.socketMode, owner: settings.socketOwner)
         var pools = [WorkerPool.main(listener)]
-        if let loginAddress {
-            do {
+        do {
+            if let loginAddress {
                 pools.append(.login(try Listener.open(loginAddress.description, mode: settings.socketMode, owner: settings.socketOwner)))
-            } catch {
-                listener.close()
-                throw error
             }
+            if let account {
+                try Privileges.handOver(Privileges.ownedFiles(settings), to: account)
+                try Privileges.drop(to: account)
+                logger.info("running as uid \(account.uid), gid \(account.gid)")
+            }
+        } catch {
+            for pool in pools { pool.listener.close() }
+            throw error
         }
         let supervisor = Supervisor(
-            pools: pools, config: settings, reload: loadConfig, factory: GatehouseEntry.makeApp,
-            logger: GatehouseEntry.logger(settings, label: "gatehouse.serve"))
+            pools: pools, config: settings, reload: loadConfig, factory: GatehouseEntry.makeApp, logger: logger)
         let status = supervisor.run()
         if status != 0 { throw ExitCode(status) }
     }

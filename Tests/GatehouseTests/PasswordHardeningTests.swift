@@ -41,7 +41,7 @@ final class PasswordHardeningTests: XCTestCase {
         let monster = "$argon2id$v=19$m=1048576,t=32,p=64$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
         XCTAssertFalse(hasher.isWellFormed(monster))
         XCTAssertEqual(hasher.problem(with: monster),
-                       "its cost (m=1048576, t=32, p=64) is above what Gatehouse verifies: m ≤ 262144, t ≤ 12, p ≤ 16 (4x the configured argon2_* settings)")
+                       "its cost (m=1048576, t=32, p=64) is above what Gatehouse verifies: m ≤ 262144, t ≤ 12, p ≤ 16 (argon2_max_memory_kib, argon2_max_time_cost, argon2_max_parallelism)")
         let before = PasswordHasher.computations.load(ordering: .relaxed)
         XCTAssertFalse(hasher.verify("x", hash: monster))
         XCTAssertEqual(PasswordHasher.computations.load(ordering: .relaxed), before, "no Argon2 run for it")

@@ -67,11 +67,15 @@ final class TokenKeySetTests: XCTestCase {
     func testGroupOrOtherReadableSecretFileIsRefused() throws {
         for mode in [0o640, 0o604, 0o660, 0o644] {
             var config = Config()
-            config.secretKeyFile = try write(String(repeating: "ab", count: 32) + "\n", to: "secret-\(mode)", mode: mode)
+            config.secretKeyFile = try write(LibCrypto.hex(LibCrypto.randomBytes(32)) + "\n", to: "secret-\(mode)", mode: mode)
             assertConfigError(config, contains: "chmod 600")
         }
         var config = Config()
-        config.secretKeyFile = try write(String(repeating: "ab", count: 32), to: "ok", mode: 0o400)
+        config.secretKeyFile = try write(LibCrypto.hex(LibCrypto.randomBytes(32)), to: "ok", mode: 0o400)
+        XCTAssertNoThrow(try JWTKeySet.load(config: config))
+        config.secretKeyFile = try write(String(repeating: "ab", count: 32), to: "weak", mode: 0o400)
+        assertConfigError(config, contains: "too little randomness")
+        config.secretKeyFile = try write(LibCrypto.hex(LibCrypto.randomBytes(32)), to: "ok2", mode: 0o400)
         XCTAssertNoThrow(try JWTKeySet.load(config: config))
     }
 

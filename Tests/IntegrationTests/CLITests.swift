@@ -139,7 +139,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try gatehouse("user", "add", "dave", "--password-stdin", stdin: "\n"), error("the password is empty"))
         XCTAssertEqual(try gatehouse("user", "add", "dave", "--password-stdin", stdin: ""), error("no password on standard input"))
         XCTAssertEqual(try gatehouse("user", "add", "dave", "--password-hash", "$argon2id$v=19$m=4194305,t=1,p=1$Y2/dvbg59yg$D0mTHBqdNGlyEjfjj3Y4PA"),
-                       error("--password-hash: its cost (m=4194305, t=1, p=1) is above what Gatehouse verifies: m ≤ 4096, t ≤ 4, p ≤ 16 (4x the configured argon2_* settings)"))
+                       error("--password-hash: its cost (m=4194305, t=1, p=1) is above what Gatehouse verifies: m ≤ 4096, t ≤ 4, p ≤ 16 (argon2_max_memory_kib, argon2_max_time_cost, argon2_max_parallelism)"))
         XCTAssertEqual(try gatehouse("user", "add", "dave", "--password-hash", "plaintext"),
                        error("--password-hash: not an Argon2 or bcrypt PHC string"))
         XCTAssertEqual(try gatehouse("user", "add", "x' OR '1'='1", "--password-hash", bcryptHash),

@@ -37,16 +37,26 @@ public struct Config: Sendable {
     public var jwtAudience: String? = nil
     public var jwtIssuer: String? = nil
     public var maxTokenLength = 8192
+    /// The longest lifetime (exp ahead of now) of any token Gatehouse verifies.
+    public var maxTokenLifetimeMinutes = 1440
 
     // Passwords
     public var passwordMinLength = 8
     public var argon2MemoryKiB = 65536
     public var argon2TimeCost = 3
     public var argon2Parallelism = 4
+    /// Bounds of stored hashes Gatehouse will verify (0: 4x the parameters above).
+    public var argon2MaxMemoryKiB = 0
+    public var argon2MaxTimeCost = 0
+    public var argon2MaxParallelism = 0
+    /// tutorial005 gives a disabled user a token (that opens nothing); this refuses the login instead.
+    public var refuseDisabledLogin = false
 
     // Schemes
     public var basicRealm: String? = nil
     public var basicCacheSeconds = 60
+    /// Password hashes the main pool runs at once (Basic cache misses; a /token sent there).
+    public var maxConcurrentHashes = 1
     public var apiKeyHeader = "X-API-Key"
     public var apiKeyQuery = "api_key"
     public var apiKeyCookie = "api_key"
@@ -63,6 +73,11 @@ public struct Config: Sendable {
     public var corsExposeHeaders: [String] = []
     public var corsMaxAge = 600
     public var corsAllowPrivateNetwork = false
+    public var corsReflectAnyOriginWithCredentials = false
+
+    // Privileges
+    public var user: String? = nil
+    public var group: String? = nil
 
     /// Where each setting that is not at its default came from, by key.
     public var origins: [String: SettingOrigin] = [:]

@@ -19,9 +19,11 @@ public struct PasswordHasher: Sendable {
         parallelism = UInt32(config.argon2Parallelism)
         // Hashes made elsewhere may be stronger than ours, within a small multiple of our cost:
         // a stored hash asking for more would make every login attempt a denial of service.
+        func bound(_ configured: Int, _ otherwise: UInt32) -> UInt32 { configured > 0 ? UInt32(configured) : otherwise }
         limits = Argon2Hash.Limits(
-            maxMemoryKiB: memoryKiB * PasswordHasher.costMultiple, maxTimeCost: timeCost * PasswordHasher.costMultiple,
-            maxParallelism: max(parallelism * PasswordHasher.costMultiple, 16))
+            maxMemoryKiB: bound(config.argon2MaxMemoryKiB, memoryKiB * PasswordHasher.costMultiple),
+            maxTimeCost: bound(config.argon2MaxTimeCost, timeCost * PasswordHasher.costMultiple),
+            maxParallelism: bound(config.argon2MaxParallelism, max(parallelism * PasswordHasher.costMultiple, 16)))
     }
 
     public struct HashingError: Error, CustomStringConvertible {
@@ -91,7 +93,7 @@ public struct PasswordHasher: Sendable {
         if let phc = Argon2Hash(parsing: hash, limits: unbounded) {
             return "its cost (m=\(phc.memoryKiB), t=\(phc.timeCost), p=\(phc.parallelism)) is above what Gatehouse verifies: "
                 + "m ≤ \(limits.maxMemoryKiB), t ≤ \(limits.maxTimeCost), p ≤ \(limits.maxParallelism) "
-                + "(\(PasswordHasher.costMultiple)x the configured argon2_* settings)"
+                + "(argon2_max_memory_kib, argon2_max_time_cost, argon2_max_parallelism)"
         }
         if hash.hasPrefix("$2") { return "not a bcrypt hash of cost 4 to \(Bcrypt.maxCost)" }
         return "not an Argon2 or bcrypt PHC string"

@@ -10,10 +10,11 @@ enum TokenRoute {
         let username = form.string("username") ?? ""
         let password = form.string("password") ?? ""
         guard let user = try app.store.user(named: username) else {
-            app.hasher.verifyDummy(password)
+            _ = try app.verifyPassword(password, hash: nil)
             throw incorrect
         }
-        guard app.hasher.verify(password, hash: user.passwordHash) else { throw incorrect }
+        guard try app.verifyPassword(password, hash: user.passwordHash) else { throw incorrect }
+        if user.disabled && app.config.refuseDisabledLogin { throw SecurityRequirement.inactiveUser }
         let now = app.now()
         if app.hasher.mayRehash(user.passwordHash, from: password), let fresh = try? app.hasher.hash(password) {
             try app.store.upgradePasswordHash(userID: user.id, hash: fresh, now: now)

@@ -55,11 +55,13 @@ extension App {
     func basicIdentity(username: String, password: String, scheme: HTTPBasic) throws -> Identity {
         let now = now()
         guard let user = try store.user(named: username) else {
-            hasher.verifyDummy(password)
+            basicCacheMisses.add(1, ordering: .relaxed)
+            _ = try verifyPassword(password, hash: nil)
             throw scheme.incorrectCredentials
         }
         if !basicCache.isValid(username: username, password: password, user: user, now: now) {
-            guard hasher.verify(password, hash: user.passwordHash) else { throw scheme.incorrectCredentials }
+            basicCacheMisses.add(1, ordering: .relaxed)
+            guard try verifyPassword(password, hash: user.passwordHash) else { throw scheme.incorrectCredentials }
             basicCache.remember(username: username, password: password, user: user, now: now)
         }
         return Identity(

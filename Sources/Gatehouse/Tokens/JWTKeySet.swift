@@ -71,6 +71,9 @@ extension JWTKeySet {
             do { signingKey = try JWTKey.hmac(secret: secret, algorithm: algorithm, kid: config.jwtKeyID) } catch {
                 throw ConfigError("secret_key: \(error)")
             }
+            if config.secretKey == nil, !SecretStrength.isRandomEnough(secret) {
+                throw ConfigError("secret file \(config.secretKeyPath): too little randomness; use e.g. `openssl rand -hex 32`")
+            }
         } else {
             guard let path = config.jwtPrivateKeyFile else {
                 throw ConfigError("jwt_private_key_file: required when jwt_algorithm is \(algorithm.rawValue)")
@@ -93,7 +96,7 @@ extension JWTKeySet {
 
         let claims = JWTClaims(
             leeway: Int64(config.jwtLeeway), audience: config.jwtAudience, issuer: config.jwtIssuer,
-            maxLifetime: max(JWTClaims.defaultMaxLifetime, Int64(config.accessTokenExpireMinutes) * 60))
+            maxLifetime: Int64(config.maxTokenLifetimeMinutes) * 60)
         do {
             return try JWTKeySet(signingKey: signingKey, verificationKeys: verificationKeys, claims: claims,
                                  maxTokenLength: config.maxTokenLength)
@@ -110,6 +113,9 @@ extension JWTKeySet {
         }
         guard let key = OpenSSLKey.load(pem: Array(data)) else {
             throw ConfigError("\(setting) \(path): \(JWTKeyError.unreadablePEM)")
+        }
+        if key.isPrivate, let exposure = SecretStrength.exposure(of: path) {
+            throw ConfigError("\(setting) \(path) is a private key: \(exposure)")
         }
         do { return try JWTKey.asymmetric(key, algorithm: algorithm, kid: kid) } catch {
             throw ConfigError("\(setting) \(path): \(error)")
