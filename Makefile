@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 
 DEBIAN_PACKAGES := libfcgi-dev libsqlite3-dev libssl-dev libargon2-dev libcrypt-dev pkg-config \
 	nginx lighttpd spawn-fcgi wrk curl python3-venv sqlite3 \
-	dpkg-dev fakeroot lintian systemd adduser
+	dpkg-dev lintian systemd adduser
 PYPI_PACKAGES := pyjwt pwdlib[argon2,bcrypt] passlib bcrypt cryptography fastapi uvicorn python-multipart httpx
 
 # The release binary: the Swift standard library and Foundation linked in, so that only
