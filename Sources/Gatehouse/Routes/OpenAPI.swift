@@ -205,7 +205,3 @@ enum OpenAPI {
         ("type", "object"), ("required", ["loc", "msg", "type"]), ("title", "ValidationError"),
     ])
 }
-
-public enum Version {
-    public static let current = "0.1.0"
-}
