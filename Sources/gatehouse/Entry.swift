@@ -20,8 +20,8 @@ enum GatehouseEntry {
     }
 
     /// Builds the App a worker (or a CGI run) serves with; runs in the worker after fork.
-    static let makeApp: AppFactory = { config, hashLimiter in
-        try App.open(config: config, logger: logger(config), hashLimiter: hashLimiter)
+    static let makeApp: AppFactory = { config, hashLimiter, failureLedger in
+        try App.open(config: config, logger: logger(config), hashLimiter: hashLimiter, failureLedger: failureLedger)
     }
 
     static func logger(_ config: Config, label: String = "gatehouse") -> Logger {
@@ -59,7 +59,7 @@ enum GatehouseEntry {
     static func answerCGI() -> Int32 {
         do {
             let config = try loadConfig(file: nil)
-            return CGIResponder.respond(app: try makeApp(config, nil))
+            return CGIResponder.respond(app: try makeApp(config, nil, nil))
         } catch {
             FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
             _ = CGIResponder.writeAll(1, HTTPError.internalServerError.response.serialized())

@@ -13,6 +13,7 @@ enum APIKeyRoutes {
         let (record, key) = try APIKeys.issue(
             in: app.store, userID: user.id, name: body.string("name") ?? "", scopes: scopes,
             expiresInDays: body.int("expires_in_days"), now: app.now())
+        app.audit(.apiKeyCreated, context.request, user: user, actor: identity, detail: "key \(record.id)")
         guard case let .object(members) = json(record) else { throw HTTPError.internalServerError }
         return .json(.object(members + [("key", .string(key))]), status: 201)
     }
@@ -26,6 +27,7 @@ enum APIKeyRoutes {
         guard let id = try context.parameters().string("key_id"), try context.app.store.revokeAPIKey(id: id, userID: try context.user.id, now: context.app.now()) else {
             throw HTTPError(404, "API key not found")
         }
+        context.app.audit(.apiKeyRevoked, context.request, user: try context.user, actor: context.identity, detail: "key \(id)")
         return .empty(status: 204)
     }
 

@@ -9,11 +9,12 @@ enum TokenRoute {
         let form = try Models.loginForm.validate(form: context.form)
         let username = form.string("username") ?? ""
         let password = form.string("password") ?? ""
-        guard let user = try app.store.user(named: username) else {
-            _ = try app.verifyPassword(password, hash: nil)
-            throw incorrect
+        let user = try app.throttled(context.request, username: username, scheme: "password") {
+            // An unknown name costs the same hash (against the dummy) as a wrong password.
+            let user = try app.store.user(named: username)
+            guard try app.verifyPassword(password, hash: user?.passwordHash), let user else { throw incorrect }
+            return user
         }
-        guard try app.verifyPassword(password, hash: user.passwordHash) else { throw incorrect }
         if user.disabled && app.config.refuseDisabledLogin { throw SecurityRequirement.inactiveUser }
         let now = app.now()
         if app.hasher.mayRehash(user.passwordHash, from: password), let fresh = try? app.hasher.hash(password) {
@@ -29,6 +30,7 @@ enum TokenRoute {
         let token = app.keys.issue(claims: AccessToken.claims(
             for: user, scopes: granted, now: now, lifetime: Int64(config.accessTokenExpireMinutes) * 60,
             issuer: config.jwtIssuer, audience: config.jwtAudience))
+        app.audit(.loginSucceeded, context.request, user: user, detail: "password")
         return .json(.object([("access_token", .string(token)), ("token_type", "bearer")]))
     }
 }

@@ -19,9 +19,11 @@ extension App {
             guard let (user, token) = try currentAccessToken(token) else { throw requirement.couldNotValidate }
             identity = try self.identity(user, holding: token.scopes, kind: .token)
         case let .basic(username, password):
-            identity = try basicIdentity(username: username, password: password, scheme: HTTPBasic(realm: config.basicRealm))
+            identity = try throttled(request, username: username, scheme: "basic") {
+                try basicIdentity(username: username, password: password, scheme: HTTPBasic(realm: config.basicRealm))
+            }
         case let .apiKey(key):
-            identity = try apiKeyIdentity(key)
+            identity = try throttled(request, username: nil, scheme: "apikey") { try apiKeyIdentity(key) }
         }
 
         for scope in requirement.scopes where !identity.scopes.contains(scope) { throw requirement.notEnoughScopes }
