@@ -4,7 +4,7 @@ struct GatehouseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "OAuth2 password login, JWT, API keys, scopes and CORS for an nginx site, as a FastCGI responder.",
-        subcommands: [ServeCommand.self, RequestCommand.self, MigrateCommand.self, UserCommand.self, RoleCommand.self, APIKeyCommand.self, ConfigCommand.self]
+        subcommands: [ServeCommand.self, RequestCommand.self, MigrateCommand.self, UserCommand.self, RoleCommand.self, APIKeyCommand.self, AuditCommand.self, ConfigCommand.self]
     )
 }
 
