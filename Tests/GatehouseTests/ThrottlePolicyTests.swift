@@ -42,15 +42,45 @@ final class ThrottlePolicyTests: XCTestCase {
         XCTAssertEqual(locks, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300])
     }
 
-    func testAUsernameIsForgottenAfterAQuietWindowPastItsLock() {
+    func testAUsernameGetsOneDoublingBackPerQuietWindowAndStartsOverAtNone() {
         var record: FailureRecord? = nil
         for second: Int64 in 0..<6 { record = policy.userFailure(record, now: 1000 + second) }
         let lockEnd = record?.banUntil ?? 0
         XCTAssertEqual(record?.strikes, 2)
-        let later = policy.userFailure(record, now: lockEnd + 120)
-        XCTAssertEqual(later.failures, 1)
-        XCTAssertEqual(later.strikes, 0)
-        XCTAssertNil(ThrottlePolicy.retryAfter(later, now: lockEnd + 120))
+        let oneWindow = policy.userFailure(record, now: lockEnd + 120)
+        XCTAssertEqual(oneWindow.strikes, 2, "one strike decayed, then this failure added one")
+        XCTAssertEqual(ThrottlePolicy.retryAfter(oneWindow, now: lockEnd + 120), 2)
+        let twoWindows = policy.userFailure(record, now: lockEnd + 240)
+        XCTAssertEqual(twoWindows.failures, 1, "no strike left: the count starts over")
+        XCTAssertEqual(twoWindows.strikes, 0)
+        XCTAssertNil(ThrottlePolicy.retryAfter(twoWindows, now: lockEnd + 240))
+        XCTAssertEqual(policy.userFailure(policy.userFailure(nil, now: 0), now: 120).failures, 1, "below the limit: a quiet window forgets")
+    }
+
+    /// However a stranger spreads guesses at one username over an hour (as fast as the lock
+    /// allows, or bursts with pauses to let it decay), the rule's rate holds: at most
+    /// `maxFailures` a `window`; guessing without pauses gets far fewer.
+    func testAUsernameGetsNoMoreGuessesAnHourThanTheRuleAllows() {
+        func guessesInAnHour(burst: Int, pause: Int64) -> Int {
+            var record: FailureRecord? = nil
+            var now: Int64 = 0
+            var guesses = 0
+            while now < 3600 {
+                for _ in 0..<burst where now < 3600 {
+                    record = policy.userFailure(record, now: now)
+                    guesses += 1
+                    now += ThrottlePolicy.retryAfter(record, now: now) ?? 0
+                }
+                now += pause
+            }
+            return guesses
+        }
+        XCTAssertLessThanOrEqual(guessesInAnHour(burst: 1, pause: 0), 30, "guessing whenever the lock allows")
+        for burst in [1, 4, 5, 6, 10] {
+            for pause: Int64 in [1, 60, 119, 120, 121, 240, 600] {
+                XCTAssertLessThanOrEqual(guessesInAnHour(burst: burst, pause: pause), 5 * 3600 / 120 + 5, "bursts of \(burst), pauses of \(pause) s")
+            }
+        }
     }
 
     func testTheLocalLedgerForgetsExpiredRecordsAndStaysBounded() {

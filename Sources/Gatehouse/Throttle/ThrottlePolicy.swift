@@ -4,10 +4,11 @@
 /// is banned outright for `ban` seconds: one client guessing gets nowhere.
 ///
 /// A username is never banned outright, since anyone can type it: once it has failed
-/// `maxFailures` times, each further failure locks it for 1, 2, 4 … seconds, at most `ban`,
-/// and the count starts over once `window` seconds pass after the lock without a failure.
-/// A stranger spread over many addresses thus gets a dozen guesses an hour at one
-/// account, and the owner is never kept out longer than one `ban`.
+/// `maxFailures` times, each further failure locks it for 1, 2, 4 … seconds, at most `ban`;
+/// each `window` of quiet after a lock halves the next lock again. A stranger spread over
+/// many addresses thus gets at most `maxFailures` guesses a `window` at one account (24 an
+/// hour when guessing as fast as the locks allow), and the owner is never kept out longer
+/// than one `ban`.
 public struct ThrottlePolicy: Sendable {
     public struct Rule: Sendable, Equatable {
         public var maxFailures: Int
@@ -53,19 +54,27 @@ public struct ThrottlePolicy: Sendable {
         return record
     }
 
-    /// The username's record after one more failure.
+    /// The username's record after one more failure. Below the limit, `window` quiet
+    /// seconds after the last failure forget the count; in back-off, each quiet `window`
+    /// after the lock ends takes one doubling back, and the count starts over only when
+    /// none is left, so pausing buys an attacker little.
     public func userFailure(_ record: FailureRecord?, now: Int64) -> FailureRecord {
         let rule = user
         var record = record ?? FailureRecord()
-        if now >= max(record.banUntil, record.windowStart) + rule.window { record = FailureRecord() }
+        let quiet = now - max(record.banUntil, record.windowStart)
+        if record.strikes == 0 {
+            if quiet >= rule.window { record = FailureRecord() }
+        } else if quiet >= rule.window {
+            record.strikes -= Int32(clamping: min(Int64(record.strikes), quiet / rule.window))
+            if record.strikes == 0 { record = FailureRecord() }
+        }
         record.failures += 1
         record.windowStart = now
         if record.failures >= rule.maxFailures {
-            let lock = min(Int64(1) << Int64(min(record.strikes, 40)), rule.ban)
-            record.banUntil = now + lock
+            record.banUntil = now + min(Int64(1) << Int64(min(record.strikes, 40)), rule.ban)
             record.strikes += 1
         }
-        record.expiresAt = max(record.banUntil, record.windowStart) + rule.window
+        record.expiresAt = max(record.banUntil, record.windowStart) + rule.window * Int64(record.strikes + 1)
         return record
     }
 }
