@@ -127,3 +127,22 @@ final class ThrottleThroughNginxTests: XCTestCase {
         XCTAssertFalse(e.h.serverLog().contains("notrootpass"), "a password in the server log")
     }
 }
+
+/// Without trusted_proxies, a client's own X-Forwarded-For or X-Real-IP is ignored: nginx's
+/// REMOTE_ADDR (127.0.0.1 here) is what gets banned, whatever the headers claim.
+final class SpoofedForwardedForThroughNginxTests: E2ETestCase {
+    override class var config: [String: String] { ["throttle_address_max_failures": "3", "throttle_user_max_failures": "0"] }
+
+    func testSpoofedForwardingHeadersChangeNothing() throws {
+        for i in 0..<3 {
+            let r = try e.curl(["-H", "X-Forwarded-For: 198.51.100.\(i)", "-H", "X-Real-IP: 198.51.100.\(i)",
+                                "-u", "johndoe:wrong", e.url("/auth/users/me/")])
+            XCTAssertEqual(r.status, 401)
+        }
+        let r = try e.curl(["-H", "X-Forwarded-For: 192.0.2.77", "-H", "X-Real-IP: 192.0.2.77", "-u", "johndoe:secret", e.url("/auth/users/me/")])
+        XCTAssertAnswer(r, 429, ThrottleThroughNginxTests.throttled)
+        let audit = try e.cli(["audit", "--event", "login.failed", "--json"]).text
+        XCTAssertTrue(audit.contains(#""address":"127.0.0.1""#), audit)
+        XCTAssertFalse(audit.contains("198.51.100."), audit)
+    }
+}
