@@ -3,16 +3,16 @@ import Logging
 /// Writes each event twice: a row in the store's `audit` table (what `gatehouse audit`
 /// lists) and, with a logger, one JSON line in the log. A failed write is logged and
 /// never fails the request or command that caused it.
-public struct AuditTrail {
+package struct AuditTrail {
     let store: Store
     let logger: Logger?
 
-    public init(store: Store, logger: Logger?) {
+    package init(store: Store, logger: Logger?) {
         self.store = store
         self.logger = logger
     }
 
-    public func record(_ entry: AuditEntry) {
+    package func record(_ entry: AuditEntry) {
         do { try store.appendAudit(entry) } catch {
             logger?.error("audit: could not store \(entry.event): \(error)")
         }
@@ -25,7 +25,7 @@ public struct AuditTrail {
     }
 
     /// What an account change did, as events: disabled or enabled, password, scopes, roles, the rest.
-    public static func changes(from old: User, to new: User, passwordChanged: Bool) -> [(AuditEvent, String)] {
+    package static func changes(from old: User, to new: User, passwordChanged: Bool) -> [(AuditEvent, String)] {
         var events: [(AuditEvent, String)] = []
         if old.disabled != new.disabled { events.append((new.disabled ? .userDisabled : .userEnabled, "")) }
         if passwordChanged { events.append((.passwordChanged, "")) }
@@ -39,14 +39,14 @@ public struct AuditTrail {
     }
 
     /// `+added -removed`.
-    public static func difference(_ old: [String], _ new: [String]) -> String {
+    package static func difference(_ old: [String], _ new: [String]) -> String {
         (new.filter { !old.contains($0) }.map { "+" + $0 } + old.filter { !new.contains($0) }.map { "-" + $0 })
             .joined(separator: " ")
     }
 }
 
 extension App {
-    public var audit: AuditTrail { AuditTrail(store: store, logger: logger) }
+    package var audit: AuditTrail { AuditTrail(store: store, logger: logger) }
 
     /// Records `event` about `user`, done by `actor` (the caller's identity, if any) in `request`.
     func audit(_ event: AuditEvent, _ request: Request, user: User?, username: String? = nil, actor: Identity? = nil,

@@ -2,7 +2,7 @@
 /// its line here: `.integer(1...64)`, `.boolean`, `.name("user name").orEmpty()`, `.oneOf(Mode.allCases)`,
 /// `.list(of: …)`, `secret: true`, `restartOnly: true`. Rules across settings go in ConfigChecks.swift.
 extension Config {
-    public static let sections: [SettingSection] = [
+    package static let sections: [SettingSection] = [
         SettingSection(title: "Serving", settings: [
             Setting("listen", \.listen, .listenAddress, restartOnly: true,
                     help: "Where the main pool listens for nginx: unix:/path/gatehouse.sock or host:port."),

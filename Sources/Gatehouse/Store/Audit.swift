@@ -1,7 +1,7 @@
 /// The `audit` table: rows are only ever added (a trigger refuses updates) and only the
 /// master's retention removes the oldest.
 extension Store {
-    public func appendAudit(_ entry: AuditEntry) throws {
+    package func appendAudit(_ entry: AuditEntry) throws {
         try locked {
             _ = try connection.run(
                 "INSERT INTO audit (time, event, user_id, username, actor, address, request_id, outcome, detail) "
@@ -13,7 +13,7 @@ extension Store {
 
     /// The newest `limit` rows that match, oldest first. `event` matches a whole name
     /// (`login.failed`) or a subject (`login`); `username` the account or the actor.
-    public func auditEntries(username: String? = nil, event: String? = nil, since: Int64? = nil, limit: Int = 100) throws
+    package func auditEntries(username: String? = nil, event: String? = nil, since: Int64? = nil, limit: Int = 100) throws
         -> [AuditEntry]
     {
         try locked {
@@ -36,7 +36,7 @@ extension Store {
 
     /// Removes the rows older than `before`; returns how many.
     @discardableResult
-    public func pruneAudit(before: Int64) throws -> Int {
+    package func pruneAudit(before: Int64) throws -> Int {
         try locked { try connection.run("DELETE FROM audit WHERE time < ?", [.int(before)]) }
     }
 }

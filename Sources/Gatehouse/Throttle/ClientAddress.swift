@@ -3,12 +3,12 @@
 /// trusted proxy (read from the right, where each proxy appends its peer), else X-Real-IP.
 /// A client can write anything into those headers, so they count only when a proxy we
 /// trust has written the part we read.
-public struct ClientAddress: Sendable {
-    public let trustedProxies: [CIDR]
+package struct ClientAddress: Sendable {
+    package let trustedProxies: [CIDR]
 
-    public init(trustedProxies: [CIDR]) { self.trustedProxies = trustedProxies }
+    package init(trustedProxies: [CIDR]) { self.trustedProxies = trustedProxies }
 
-    public func of(_ request: Request) -> String {
+    package func of(_ request: Request) -> String {
         let remote = request.remoteAddress
         guard !trustedProxies.isEmpty, let sender = IPAddress(remote), isTrusted(sender) else { return remote }
         var nearest = remote

@@ -1,16 +1,16 @@
 /// Brute-force throttling of password and API-key checks: the policy over the ledger,
 /// keyed by a hash of the client's address and of the username.
-public struct Throttle: Sendable {
-    public let ledger: any FailureLedger
-    public let policy: ThrottlePolicy
+package struct Throttle: Sendable {
+    package let ledger: any FailureLedger
+    package let policy: ThrottlePolicy
 
-    public init(ledger: any FailureLedger, policy: ThrottlePolicy) {
+    package init(ledger: any FailureLedger, policy: ThrottlePolicy) {
         self.ledger = ledger
         self.policy = policy
     }
 
     /// Seconds the caller must wait, when the address or the username is banned now.
-    public func retryAfter(address: String, username: String?, now: Int64) -> Int64? {
+    package func retryAfter(address: String, username: String?, now: Int64) -> Int64? {
         let waits = [
             policy.address.isOn ? ThrottlePolicy.retryAfter(ledger.record(Throttle.key(address: address), now: now), now: now) : nil,
             policy.user.isOn ? username.flatMap { ThrottlePolicy.retryAfter(ledger.record(Throttle.key(user: $0), now: now), now: now) } : nil,
@@ -19,7 +19,7 @@ public struct Throttle: Sendable {
     }
 
     /// Counts one failure for both; the ban it began, in seconds, if it began one.
-    public func recordFailure(address: String, username: String?, now: Int64) -> Int64? {
+    package func recordFailure(address: String, username: String?, now: Int64) -> Int64? {
         var bans: [Int64] = []
         if policy.address.isOn {
             ledger.update(Throttle.key(address: address), now: now) { current in
@@ -39,13 +39,13 @@ public struct Throttle: Sendable {
     }
 
     /// An IPv6 client usually holds a whole /64, so that is what counts as one address.
-    public static func key(address: String) -> UInt64 {
+    package static func key(address: String) -> UInt64 {
         guard let ip = IPAddress(address)?.unmapped else { return key("address", Array(address.utf8)) }
         return key("address", ip.bytes.count == 16 ? ip.prefix(64).bytes : ip.bytes)
     }
 
     /// Usernames are case-insensitive (ASCII), so `JohnDoe` and `johndoe` share a record.
-    public static func key(user: String) -> UInt64 { key("user", Array(user.lowercased().utf8)) }
+    package static func key(user: String) -> UInt64 { key("user", Array(user.lowercased().utf8)) }
 
     /// SipHash with the process's random seed, which forked workers inherit from their master:
     /// every worker computes the same key, and nobody outside can aim at a slot.
@@ -59,13 +59,13 @@ public struct Throttle: Sendable {
 }
 
 extension HTTPError {
-    public static func throttled(retryAfter seconds: Int64) -> HTTPError {
+    package static func throttled(retryAfter seconds: Int64) -> HTTPError {
         HTTPError(429, "Too many failed login attempts", headers: Headers([("retry-after", String(max(1, seconds)))]))
     }
 
     /// nginx's auth_request turns anything but 2xx, 401 and 403 into a 500: /check says
     /// 403 with `X-Gatehouse-Error: throttled`, and auth-request.conf answers the client 429.
-    public func forAuthRequest() -> HTTPError {
+    package func forAuthRequest() -> HTTPError {
         guard status == 429 else { return self }
         var mapped = self
         mapped.status = 403
@@ -75,8 +75,8 @@ extension HTTPError {
 }
 
 extension App {
-    public var throttle: Throttle { Throttle(ledger: failureLedger, policy: ThrottlePolicy(config: config)) }
-    public var clientAddress: ClientAddress { ClientAddress(trustedProxies: config.trustedProxies) }
+    package var throttle: Throttle { Throttle(ledger: failureLedger, policy: ThrottlePolicy(config: config)) }
+    package var clientAddress: ClientAddress { ClientAddress(trustedProxies: config.trustedProxies) }
 
     /// Runs a credential check (`scheme`: password, basic, apikey) under the throttle: 429
     /// before any work while the client's address or the username is banned; a failed

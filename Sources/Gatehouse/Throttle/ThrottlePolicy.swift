@@ -9,25 +9,25 @@
 /// many addresses thus gets at most `maxFailures` guesses a `window` at one account (24 an
 /// hour when guessing as fast as the locks allow), and the owner is never kept out longer
 /// than one `ban`.
-public struct ThrottlePolicy: Sendable {
-    public struct Rule: Sendable, Equatable {
-        public var maxFailures: Int
-        public var window: Int64
-        public var ban: Int64
+package struct ThrottlePolicy: Sendable {
+    package struct Rule: Sendable, Equatable {
+        package var maxFailures: Int
+        package var window: Int64
+        package var ban: Int64
 
         /// 0 failures: the rule is off.
-        public var isOn: Bool { maxFailures > 0 }
+        package var isOn: Bool { maxFailures > 0 }
     }
 
-    public var address: Rule
-    public var user: Rule
+    package var address: Rule
+    package var user: Rule
 
-    public init(address: Rule, user: Rule) {
+    package init(address: Rule, user: Rule) {
         self.address = address
         self.user = user
     }
 
-    public init(config: Config) {
+    package init(config: Config) {
         address = Rule(maxFailures: config.throttleAddressMaxFailures, window: Int64(config.throttleAddressWindowSeconds),
                        ban: Int64(config.throttleAddressBanSeconds))
         user = Rule(maxFailures: config.throttleUserMaxFailures, window: Int64(config.throttleUserWindowSeconds),
@@ -35,13 +35,13 @@ public struct ThrottlePolicy: Sendable {
     }
 
     /// Seconds until the record's ban ends, or nil when there is none.
-    public static func retryAfter(_ record: FailureRecord?, now: Int64) -> Int64? {
+    package static func retryAfter(_ record: FailureRecord?, now: Int64) -> Int64? {
         guard let record, record.banUntil > now else { return nil }
         return record.banUntil - now
     }
 
     /// The address's record after one more failure.
-    public func addressFailure(_ record: FailureRecord?, now: Int64) -> FailureRecord {
+    package func addressFailure(_ record: FailureRecord?, now: Int64) -> FailureRecord {
         let rule = address
         var record = record ?? FailureRecord()
         if record.failures == 0 || now >= record.windowStart + rule.window { record = FailureRecord(windowStart: now) }
@@ -58,7 +58,7 @@ public struct ThrottlePolicy: Sendable {
     /// seconds after the last failure forget the count; in back-off, each quiet `window`
     /// after the lock ends takes one doubling back, and the count starts over only when
     /// none is left, so pausing buys an attacker little.
-    public func userFailure(_ record: FailureRecord?, now: Int64) -> FailureRecord {
+    package func userFailure(_ record: FailureRecord?, now: Int64) -> FailureRecord {
         let rule = user
         var record = record ?? FailureRecord()
         let quiet = now - max(record.banUntil, record.windowStart)
