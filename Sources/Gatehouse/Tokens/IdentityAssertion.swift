@@ -47,16 +47,9 @@ package struct IdentityAssertion {
         guard let key = OpenSSLKey.generate(.ed25519), let pem = key.privatePEM else {
             throw ConfigError("identity_assertion_key_file \(path): cannot generate an Ed25519 key")
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        if fd < 0 {
-            if errno == EEXIST { return try read(path) }  // another process made it first
-            throw ConfigError("identity_assertion_key_file \(path): cannot be created: \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        let bytes = Array(pem.utf8)
-        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count, fsync(fd) == 0 else {
-            unlink(path)
-            throw ConfigError("identity_assertion_key_file \(path): cannot be written")
+        // Another process starting at the same time uses the key that was linked first.
+        guard try SecretFile.createPrivately(path, contents: Array(pem.utf8), setting: "identity_assertion_key_file") else {
+            return try read(path)
         }
         return key
     }
