@@ -99,6 +99,8 @@ public final class App {
     public var routes: [Route] { router.entries.map(\.route) }
 
     public func handle(_ request: Request) -> Response {
+        store.beginRequest()
+        defer { store.endRequest() }
         if cors.isEnabled, let preflight = cors.preflight(request) { return preflight }
         var response = request.bodyTooLarge ? HTTPError.bodyTooLarge.response : route(request)
         if cors.isEnabled { cors.apply(to: &response, for: request) }

@@ -32,6 +32,13 @@ struct SQLRow {
     }
 }
 
+/// What a cache of rows remembers it was filled under.
+struct ChangeStamp: Equatable {
+    var dataVersion: Int64
+    var localWrites: Int
+    static let never = ChangeStamp(dataVersion: -1, localWrites: -1)
+}
+
 /// One SQLite connection: WAL, a busy timeout, foreign keys on, and a prepared
 /// statement cached per SQL text. Not thread-safe by itself; `Store` serialises access.
 final class SQLiteConnection {
@@ -100,9 +107,19 @@ final class SQLiteConnection {
 
     /// Changes whenever anything was committed to the file: by another connection (SQLite's
     /// data_version) or by this one (localWrites). What a cache of rows checks before use.
-    func changeStamp() throws(StoreError) -> [Int64] {
-        let version = try query("PRAGMA data_version") { $0.int(0) }.first ?? 0
-        return [version, Int64(localWrites)]
+    func changeStamp() throws(StoreError) -> ChangeStamp {
+        ChangeStamp(dataVersion: try integer("PRAGMA data_version"), localWrites: localWrites)
+    }
+
+    /// The first column of the first row as an integer (0 when there is none), with no array
+    /// on the way: the change stamp is read on every request.
+    func integer(_ sql: String) throws(StoreError) -> Int64 {
+        let statement = try prepared(sql, [])
+        defer { sqlite3_reset(statement) }
+        let rc = sqlite3_step(statement)
+        if rc == SQLITE_DONE { return 0 }
+        guard rc == SQLITE_ROW else { throw failure(rc) }
+        return sqlite3_column_int64(statement, 0)
     }
 
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }

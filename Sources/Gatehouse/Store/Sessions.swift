@@ -52,7 +52,7 @@ extension Store {
     package func session(id: String) throws -> Session? {
         guard id.utf8.count == 22 else { return nil }
         return try locked {
-            let stamp = try connection.changeStamp()
+            let stamp = try currentStamp()
             if stamp != sessionCache.stamp { sessionCache = (stamp, [:]) }
             if let session = sessionCache.sessions[id] { return session }
             let session = try connection.query(

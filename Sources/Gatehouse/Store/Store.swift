@@ -24,8 +24,12 @@ public final class Store {
     let connection: SQLiteConnection
     private let lock = NSRecursiveLock()
     /// Users by name, valid while the connection's change stamp is the one recorded.
-    var userCache: (stamp: [Int64], users: [String: User]) = ([], [:])
-    var sessionCache: (stamp: [Int64], sessions: [String: Session]) = ([], [:])
+    var userCache: (stamp: ChangeStamp, users: [String: User]) = (.never, [:])
+    var sessionCache: (stamp: ChangeStamp, sessions: [String: Session]) = (.never, [:])
+    /// Within a request, the change stamp read by its first lookup: one `PRAGMA data_version`
+    /// per request instead of one per lookup. Its own writes still count (they move localWrites).
+    private var requestStamp: ChangeStamp?
+    private var inRequest = false
     public let path: String
 
     private init(path: String, connection: SQLiteConnection) {
@@ -62,6 +66,29 @@ public final class Store {
         if mkdir(directory, 0o700) != 0, errno != EEXIST {
             throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: "cannot create \(directory): \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Around one request: what other connections commit meanwhile counts from the next one.
+    public func beginRequest() {
+        locked {
+            inRequest = true
+            requestStamp = nil
+        }
+    }
+
+    public func endRequest() {
+        locked {
+            inRequest = false
+            requestStamp = nil
+        }
+    }
+
+    /// The stamp the row caches are checked against.
+    func currentStamp() throws(StoreError) -> ChangeStamp {
+        if inRequest, let requestStamp, requestStamp.localWrites == connection.localWrites { return requestStamp }
+        let stamp = try connection.changeStamp()
+        if inRequest { requestStamp = stamp }
+        return stamp
     }
 
     func locked<T>(_ body: () throws -> T) rethrows -> T {

@@ -58,7 +58,7 @@ extension Store {
     /// from the next request on.
     private func cachedUser(key: String, load: () throws -> User?) throws -> User? {
         try locked {
-            let stamp = try connection.changeStamp()
+            let stamp = try currentStamp()
             if stamp != userCache.stamp { userCache = (stamp, [:]) }
             if let user = userCache.users[key] { return user }
             let user = try load()
