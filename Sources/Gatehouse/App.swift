@@ -150,10 +150,15 @@ public final class App {
         guard status == route.status || route.alternatives.contains(status) else {
             throw RenderError(route: route.name, problem: "status \(status) is not declared")
         }
+        if let page = output.page {
+            var headers = output.headers
+            headers.set("content-type", page.contentType)
+            return Response(status: status, headers: headers, body: page.body)
+        }
         if status != route.status { return .empty(status: status, headers: output.headers) }
         let value = output.value ?? .null
         switch route.response {
-        case .empty:
+        case .empty, .html:
             return .empty(status: status, headers: output.headers)
         case .any:
             return .json(value, status: status, headers: output.headers)

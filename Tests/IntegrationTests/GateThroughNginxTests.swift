@@ -36,7 +36,16 @@ final class GateThroughNginxTests: XCTestCase {
             }
             """
         }
-        let locations = [
+        let signin = try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/auth-request-signin.conf"), encoding: .utf8)
+        let browser = """
+            location /browser/ {
+                set $gatehouse_require "";
+                auth_request /_gatehouse/check;
+                \(signin)
+                alias \(www)/;
+            }
+            """
+        let locations = [browser,
             location("/open/", rule: nil), location("/items/", rule: "scope=items"),
             location("/editors/", rule: "role=editor,auditor"), location("/typo/", rule: "rolle=editor"),
             location("/john/", rule: "user=JohnDoe&scope=me"),
@@ -64,6 +73,35 @@ final class GateThroughNginxTests: XCTestCase {
         XCTAssertEqual(try e.get("/john/r.txt", [], ["-u", "root:rootpass"]).status, 403)
         XCTAssertEqual(try e.get("/open/r.txt").status, 401)
         XCTAssertTrue(e.h.serverLog().contains("unknown rule 'rolle'"), "logged by name")
+    }
+
+    func testABrowserSignsInWithTheCookieAndComesBack() throws {
+        let jar = e.h.dir + "/cookies"
+        let page = "/browser/r.txt?x=1&y=2"
+        let away = try e.get(page, ["Accept: text/html,application/xhtml+xml"])
+        XCTAssertEqual(away.status, 302)
+        XCTAssertEqual(away.header("location"), e.url("/auth/login?rd=" + page))
+        let api = try e.get(page, ["Accept: application/json"])
+        XCTAssertEqual(api.status, 401, "an API client keeps its 401")
+        XCTAssertEqual(api.header("www-authenticate"), "Bearer")
+        let form = try e.get("/auth/login?rd=" + page)
+        XCTAssertEqual(form.status, 200)
+        XCTAssertTrue(form.text.contains(#"name="rd" value="/browser/r.txt?x=1&amp;y=2""#), form.text)
+        let wrong = try e.curl(["-c", jar, "--data-urlencode", "username=johndoe", "--data-urlencode", "password=nope",
+                                "--data-urlencode", "rd=" + page, e.url("/auth/login")])
+        XCTAssertEqual(wrong.status, 401)
+        let signedIn = try e.curl(["-c", jar, "-H", "Origin: \(e.h.baseURL)", "--data-urlencode", "username=johndoe",
+                                   "--data-urlencode", "password=secret", "--data-urlencode", "rd=" + page, e.url("/auth/login")])
+        XCTAssertEqual(signedIn.status, 303, signedIn.text)
+        XCTAssertEqual(signedIn.header("location"), page)
+        let back = try e.curl(["-b", jar, "-H", "Accept: text/html", e.url(page)])
+        XCTAssertEqual(back.status, 200)
+        XCTAssertEqual(back.text, "report\n")
+        XCTAssertEqual(try e.curl(["-b", jar, e.url("/auth/logout"), "-X", "POST", "-H", "Origin: https://evil.example"]).status, 403)
+        let out = try e.curl(["-b", jar, "-c", jar, "-X", "POST", "-H", "Origin: \(e.h.baseURL)", e.url("/auth/logout")])
+        XCTAssertEqual(out.status, 303)
+        XCTAssertEqual(out.header("location"), "/auth/login")
+        XCTAssertEqual(try e.curl(["-b", jar, "-H", "Accept: text/html", e.url(page)]).status, 302, "signed out")
     }
 
     func testTheUpstreamLearnsWhoAndCanVerifyIt() throws {

@@ -24,6 +24,7 @@ from fastapi.security import (
     OAuth2PasswordRequestForm,
     SecurityScopes,
 )
+from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
@@ -36,6 +37,7 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 api_key_query = APIKeyQuery(name="api_key", auto_error=False)
 api_key_cookie = APIKeyCookie(name="api_key", auto_error=False)
 http_basic = HTTPBasic(auto_error=False)
+session_cookie = APIKeyCookie(name="gatehouse_session", scheme_name="SessionCookie", auto_error=False)
 
 
 class HTTPError(BaseModel):
@@ -155,8 +157,23 @@ async def login_user(
     """Gatehouse `Schemes.login`."""
 
 
-async def token_user(token: Annotated[str | None, Depends(oauth2_scheme)]):
-    """Gatehouse `Schemes.token`."""
+async def token_user(
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    session: Annotated[str | None, Depends(session_cookie)],
+):
+    """Gatehouse `Schemes.token(orCookie: true)`."""
+
+
+async def checking_user(
+    security_scopes: SecurityScopes,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    key_in_header: Annotated[str | None, Depends(api_key_header)],
+    key_in_query: Annotated[str | None, Depends(api_key_query)],
+    key_in_cookie: Annotated[str | None, Depends(api_key_cookie)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(http_basic)],
+    session: Annotated[str | None, Depends(session_cookie)],
+):
+    """Gatehouse `Schemes.user(…, sessionCookie: true)`."""
 
 
 async def admin_user(
@@ -195,8 +212,22 @@ async def revoke_api_key(key_id: str, user: Annotated[User, Security(login_user,
     pass
 
 
-@app.post("/logout", status_code=204, responses=answers(400, 401))
+@app.post("/logout", status_code=204, responses=answers(400, 401, alternatives=[303]))
 async def logout(user: Annotated[User, Depends(token_user)]):
+    pass
+
+
+@app.get("/login", response_class=HTMLResponse)
+async def sign_in_page(rd: str | None = None):
+    pass
+
+
+@app.post("/login", status_code=303, response_class=Response, responses=answers(403, alternatives=[401, 429]))
+async def sign_in(
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form(json_schema_extra={"format": "password"})],
+    rd: Annotated[str, Form()] = "/",
+):
     pass
 
 
@@ -246,7 +277,7 @@ async def delete_user(user_id: int, user: Annotated[User, Depends(admin_user)]):
 
 @app.get("/check", status_code=204, responses=answers(401, 403, 503))
 async def check(
-    caller: Annotated[User, Depends(reading_user)],
+    caller: Annotated[User, Depends(checking_user)],
     scope: str | None = None,
     role: str | None = None,
     permission: str | None = None,

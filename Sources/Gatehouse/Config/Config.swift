@@ -40,7 +40,8 @@ public struct Config: Sendable {
     /// The longest lifetime (exp ahead of now) of any token Gatehouse verifies.
     public var maxTokenLifetimeMinutes = 1440
 
-    // The gate (/check)
+    // The gate (/check) and the sign-in page
+    public var allowedRedirectHosts: [String] = []
     public var identityHeaders = IdentityHeaderStyle.gatehouse
     public var identityAssertion = false
     public var identityAssertionKeyFile: String? = nil  // default: <data_dir>/identity_key.pem

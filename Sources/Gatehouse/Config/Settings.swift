@@ -52,7 +52,9 @@ extension Config {
             Setting("max_token_lifetime_minutes", \.maxTokenLifetimeMinutes, .integer(1...(60 * 24 * 366)),
                     help: "Tokens whose exp lies further ahead (or that have none) are refused."),
         ]),
-        SettingSection(title: "The gate (GET /check for nginx auth_request)", settings: [
+        SettingSection(title: "The gate (GET /check for nginx auth_request) and the sign-in page", settings: [
+            Setting("allowed_redirect_hosts", \.allowedRedirectHosts, .list { $0.lowercased() },
+                    help: "Hosts the sign-in page may send a browser back to besides this site's own paths."),
             Setting("identity_headers", \.identityHeaders, .oneOf(IdentityHeaderStyle.allCases),
                     help: "Who is signed in, on 2xx: gatehouse (X-Gatehouse-*) or authelia (Remote-User, Remote-Groups, …)."),
             Setting("identity_assertion", \.identityAssertion, .boolean,

@@ -18,8 +18,12 @@ extension App {
                   security: schemes.login(scopes: ["me"]),
                   parameters: [.init("key_id", in: .path, .string())], status: 204, response: .empty, errors: [404],
                   handler: APIKeyRoutes.revoke),
-            Route("POST", "/logout", name: "logout", security: schemes.token(), status: 204, response: .empty, errors: [400],
-                  handler: SessionRoutes.logout),
+            Route("POST", "/logout", name: "logout", security: schemes.token(orCookie: true), status: 204, response: .empty,
+                  errors: [400], alternatives: [303], handler: SessionRoutes.logout),
+            Route("GET", "/login", name: "sign_in_page", parameters: [.init("rd", in: .query, .optional(.string()), default: .null)],
+                  response: .html, handler: SignInRoutes.page),
+            Route("POST", "/login", name: "sign_in", body: .form(SignInForm.self), status: 303, response: .empty,
+                  errors: [403], alternatives: [401, 429], handler: SignInRoutes.signIn),
             Route("POST", "/revoke", name: "revoke_token", body: .form(RevocationForm.self), response: .empty, errors: [400],
                   handler: SessionRoutes.revoke),
             Route("GET", "/users/me/sessions", name: "list_sessions", security: schemes.login(scopes: ["me"]),
@@ -50,7 +54,7 @@ extension App {
                   parameters: [.init("user_id", in: .path, .int())], status: 204, response: .empty, errors: [403, 404],
                   handler: AdminRoutes.delete),
             Route("GET", "/check", name: "check",
-                  security: schemes.user(scopes: [], activeUser: false, keysInQueryAndCookie: true),
+                  security: schemes.user(scopes: [], activeUser: false, keysInQueryAndCookie: true, sessionCookie: true),
                   parameters: ["scope", "role", "permission", "user"].map {
                       .init($0, in: .query, .optional(.string()), default: .null)
                   },
@@ -86,6 +90,7 @@ public struct Schemes: Sendable {
     public let keyQuery: APIKeyScheme
     public let keyCookie: APIKeyScheme
     public let basic: HTTPBasic
+    public let sessionCookie = SessionCookieScheme()
 
     public init(config: Config) {
         bearer = OAuth2PasswordBearer(tokenPath: "token")
@@ -98,16 +103,19 @@ public struct Schemes: Sendable {
     /// A JWT, an API key or HTTP Basic. `keysInQueryAndCookie` also takes a key from the
     /// query or a cookie: only for routes that change nothing, since a cookie is sent by any
     /// page that links here and a query string ends up in logs.
-    public func user(scopes: [String], roles: [String] = [], activeUser: Bool = true, keysInQueryAndCookie: Bool = true)
-        -> SecurityRequirement
+    /// `sessionCookie` also takes the browser's session cookie (the sign-in page's).
+    public func user(scopes: [String], roles: [String] = [], activeUser: Bool = true, keysInQueryAndCookie: Bool = true,
+                     sessionCookie: Bool = false) -> SecurityRequirement
     {
         let keys: [any SecurityScheme] = keysInQueryAndCookie ? [keyHeader, keyQuery, keyCookie] : [keyHeader]
-        return SecurityRequirement(schemes: [bearer] + keys + [basic], scopes: scopes, activeUser: activeUser, roles: roles)
+        let cookie: [any SecurityScheme] = sessionCookie ? [self.sessionCookie] : []
+        return SecurityRequirement(schemes: [bearer] + keys + [basic] + cookie, scopes: scopes, activeUser: activeUser,
+                                   roles: roles)
     }
 
-    /// A token only: what belongs to a session.
-    public func token(scopes: [String] = []) -> SecurityRequirement {
-        SecurityRequirement(schemes: [bearer], scopes: scopes, activeUser: false)
+    /// A token (or the browser's session cookie): what belongs to a session.
+    public func token(scopes: [String] = [], orCookie: Bool = false) -> SecurityRequirement {
+        SecurityRequirement(schemes: [bearer] + (orCookie ? [sessionCookie] : []), scopes: scopes, activeUser: false)
     }
 
     /// A token or a password: what may mint or manage credentials.

@@ -66,6 +66,11 @@ enum OpenAPI {
         switch route.response {
         case .empty:
             success = .object([("description", "Successful Response")])
+        case .html:
+            success = .object([
+                ("description", "Successful Response"),
+                ("content", .object([("text/html", .object([("schema", .object([("type", "string")]))]))])),
+            ])
         case .any:
             success = jsonResponse(.object([]))
         case let .model(model):

@@ -42,6 +42,8 @@ public struct Route: Sendable {
         case list(Model)
         /// No content (204).
         case empty
+        /// An HTML page.
+        case html
     }
 
     public let method: String
@@ -112,6 +114,8 @@ public struct Output: Sendable {
     public var value: JSON?
     public var headers: Headers
     public var status: Int?
+    /// A body that is no JSON (the sign-in page), sent as it is with its content type.
+    public var page: (contentType: String, body: [UInt8])?
 
     public init(_ value: JSON? = nil, headers: Headers = Headers(), status: Int? = nil) {
         self.value = value
@@ -120,6 +124,12 @@ public struct Output: Sendable {
     }
 
     public static let empty = Output()
+
+    public static func html(_ text: String, status: Int? = nil, headers: Headers = Headers()) -> Output {
+        var output = Output(headers: headers, status: status)
+        output.page = ("text/html; charset=utf-8", Array(text.utf8))
+        return output
+    }
 }
 
 /// A request body as a type: its model validates the input into pydantic's 422 entries,

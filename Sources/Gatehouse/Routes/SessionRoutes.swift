@@ -5,7 +5,7 @@ enum SessionRoutes {
         guard let sessionID = identity.sessionID else { throw HTTPError(400, "No session to end: log out with a token") }
         try context.app.store.endSession(id: sessionID, reason: .logout, now: context.app.now())
         context.app.audit(.logout, context.request, user: identity.user, actor: identity, detail: "session \(sessionID)")
-        return .empty
+        return identity.kind == .sessionCookie ? SignInRoutes.signedOut(context.request) : .empty
     }
 
     /// `POST /revoke` (RFC 7009): a refresh or access token ends its session. An unknown or

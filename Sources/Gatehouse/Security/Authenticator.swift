@@ -14,7 +14,7 @@ public struct Authenticator {
 
     /// Bearer JWT, API key and HTTP Basic, then `extra`.
     public static func standard(_ extra: [any CredentialVerifier] = []) -> Authenticator {
-        Authenticator(verifiers: [AccessTokenVerifier(), APIKeyVerifier(), BasicVerifier()] + extra)
+        Authenticator(verifiers: [AccessTokenVerifier(), APIKeyVerifier(), BasicVerifier(), SessionCookieVerifier()] + extra)
     }
 
     /// The identity (nil for HTTPBearer's opaque credentials, which the route judges) and the credential.

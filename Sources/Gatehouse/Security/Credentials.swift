@@ -6,6 +6,8 @@ public enum Credential: Sendable, Equatable {
     case authorization(scheme: String, credentials: String)
     case basic(username: String, password: String)
     case apiKey(String)
+    /// The browser's session cookie: `<session id>.<proof>`.
+    case sessionCookie(String)
     /// The scheme's header is there but cannot be read: the scheme answers "Not authenticated".
     case malformed
 }
@@ -15,6 +17,8 @@ public enum CredentialKind: Sendable, Equatable {
     case token
     case basic
     case apiKey(id: String)
+    /// A browser's session cookie, from the sign-in page.
+    case sessionCookie
 }
 
 /// FastAPI's `get_authorization_scheme_param`: the scheme is what precedes the first

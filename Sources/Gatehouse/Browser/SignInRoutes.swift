@@ -1,0 +1,150 @@
+/// `GET/POST {prefix}/login`: the sign-in page for browsers. It checks the password in the
+/// login pool (nginx sends POST /login there too) under the same throttle as `/token`,
+/// starts a session, sets its cookie and sends the browser back to `rd` (303); a failed
+/// sign-in shows the page again with the error (401, or 429 when throttled).
+enum SignInRoutes {
+    static func page(_ context: inout Context) throws -> Output {
+        let rd = ReturnAddress.validated(returnAddress(context.request), allowedHosts: context.app.config.allowedRedirectHosts)
+        return page(context, rd: rd, error: nil, status: 200)
+    }
+
+    static func signIn(_ context: inout Context) throws -> Output {
+        let app = context.app
+        let request = context.request
+        // Login CSRF: a page elsewhere must not sign the browser in to an account of its choosing.
+        if request.headers["origin"] != nil && !SameSite.isSameOrigin(request) { throw SessionCookieVerifier.crossSite }
+        let form = try context.body(SignInForm.self)
+        let rd = ReturnAddress.validated(form.rd, allowedHosts: app.config.allowedRedirectHosts)
+        let user: User
+        do {
+            user = try app.throttled(request, username: form.username, scheme: "password") {
+                let user = try app.store.user(named: form.username)
+                guard try app.verifyPassword(form.password, hash: user?.passwordHash), let user, !user.disabled else {
+                    throw TokenRoute.incorrect
+                }
+                return user
+            }
+        } catch let error as HTTPError where error.status == 400 || error.status == 429 {
+            let message = error.status == 429 ? "Too many failed sign-ins; try again later." : "Incorrect username or password."
+            var output = page(context, rd: rd, error: message, status: error.status == 429 ? 429 : 401)
+            if let retry = error.headers["retry-after"] { output.headers.add("retry-after", retry) }
+            return output
+        }
+        let now = app.now()
+        let holdable = user.scopes + (try app.store.permissions(forRoles: user.roles))
+        let session = try app.store.createSession(
+            userID: user.id, scopes: holdable, clientAddress: app.clientAddress.of(request),
+            userAgent: request.headers["user-agent"] ?? "", now: now, lifetime: app.config.sessionLifetime)
+        app.audit(.loginSucceeded, request, user: user, detail: "sign-in page")
+        return Output(headers: Headers([
+            ("location", rd),
+            ("set-cookie", SessionCookieScheme.header(session, secure: request.scheme == "https", maxAge: app.config.sessionLifetime)),
+        ]))
+    }
+
+    /// The browser's half of logout: the session ends, the cookie goes, the sign-in page follows.
+    static func signedOut(_ request: Request) -> Output {
+        Output(headers: Headers([
+            ("location", request.scriptName + "/login"),
+            ("set-cookie", SessionCookieScheme.header(nil, secure: request.scheme == "https", maxAge: 0)),
+        ]), status: 303)
+    }
+
+    /// `rd` as nginx's redirect writes it: `?rd=` followed by the original URI as it was,
+    /// query included (nginx cannot escape it), so everything after `rd=` is the address.
+    static func returnAddress(_ request: Request) -> String {
+        guard request.rawQuery.hasPrefix("rd=") else { return request.query.first("rd") ?? ReturnAddress.fallback }
+        return String(request.rawQuery.dropFirst(3))
+    }
+
+    static func page(_ context: Context, rd: String, error: String?, status: Int) -> Output {
+        let action = context.request.scriptName + "/login"
+        let alert = error.map { "<p class=\"error\" role=\"alert\">\(HTML.escaped($0))</p>" } ?? ""
+        let text = SignInPage.template
+            .replacingOccurrences(of: "{{action}}", with: HTML.escaped(action))
+            .replacingOccurrences(of: "{{rd}}", with: HTML.escaped(rd))
+            .replacingOccurrences(of: "{{error}}", with: alert)
+        return .html(text, status: status == 200 ? nil : status, headers: SignInPage.headers)
+    }
+}
+
+struct SignInForm: RequestBody {
+    static let model = Model("Body_sign_in_login_post", [
+        .init("username", .string()),
+        .init("password", .string(), format: "password"),
+        .init("rd", .string(), default: "/"),
+    ])
+
+    let username: String
+    let password: String
+    let rd: String
+
+    init(_ fields: Validated) {
+        username = fields.string("username") ?? ""
+        password = fields.string("password") ?? ""
+        rd = fields.string("rd") ?? ReturnAddress.fallback
+    }
+}
+
+enum HTML {
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}
+
+enum SignInPage {
+    /// Never cached, never framed, no script, and the form posts nowhere but here.
+    static let headers = Headers([
+        ("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+        ("x-frame-options", "DENY"), ("referrer-policy", "same-origin"),
+    ])
+
+    static let template = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Sign in</title>
+        <style>
+        body { font: 16px/1.5 system-ui, sans-serif; background: #f4f5f7; color: #1c1e21; margin: 0; }
+        main { max-width: 22rem; margin: 12vh auto; background: #fff; padding: 2rem; border-radius: 8px;
+               box-shadow: 0 1px 4px rgba(0,0,0,.15); }
+        h1 { font-size: 1.4rem; margin: 0 0 1rem; }
+        label { display: block; margin: 1rem 0 .25rem; font-weight: 600; }
+        input { width: 100%; box-sizing: border-box; padding: .55rem; font: inherit; border: 1px solid #8a8d91; border-radius: 4px; }
+        input:focus, button:focus { outline: 3px solid #1a73e8; outline-offset: 1px; }
+        button { margin-top: 1.5rem; width: 100%; padding: .65rem; font: inherit; font-weight: 600; color: #fff;
+                 background: #1a56db; border: 0; border-radius: 4px; cursor: pointer; }
+        .error { color: #b00020; background: #fde8ea; padding: .5rem .75rem; border-radius: 4px; }
+        </style>
+        </head>
+        <body>
+        <main>
+        <h1>Sign in</h1>
+        {{error}}
+        <form method="post" action="{{action}}">
+        <input type="hidden" name="rd" value="{{rd}}">
+        <label for="username">Username</label>
+        <input id="username" name="username" autocomplete="username" autocapitalize="none" required autofocus>
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required>
+        <button type="submit">Sign in</button>
+        </form>
+        </main>
+        </body>
+        </html>
+
+        """
+}
