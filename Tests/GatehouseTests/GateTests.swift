@@ -40,6 +40,18 @@ final class GateTests: XCTestCase {
                        "the key is kept in the data folder and its id is its RFC 7638 thumbprint")
     }
 
+    func testTheDecisionCacheIsOptIn() throws {
+        let basic = [("Authorization", TestApp.basic("johndoe", "secret"))]
+        let off = try TestApp().request("GET", "/check", headers: basic)
+        XCTAssertEqual(off.headers["x-accel-expires"], "0")
+        XCTAssertEqual(off.headers["cache-control"], "no-store")
+        let on = try TestApp(["check_cache_seconds": "30"])
+        XCTAssertResponse(on.request("GET", "/check", headers: basic), 204, "",
+                          headers: [("x-accel-expires", "30"), ("cache-control", "private, max-age=30")])
+        XCTAssertNil(on.request("GET", "/check", headers: [("Authorization", "Bearer x")]).headers["x-accel-expires"],
+                     "a refusal is never cached")
+    }
+
     func testAsymmetricTokenKeysArePublished() throws {
         let rsa = try XCTUnwrap(JWTKey.asymmetric(TestKeys.rsa, algorithm: .RS256, kid: "r1").publicJWK)
         XCTAssertEqual(rsa.objectValue?.map(\.0), ["e", "kty", "n", "kid", "alg", "use"])

@@ -42,6 +42,8 @@ public struct Config: Sendable {
 
     // The gate (/check) and the sign-in page
     public var allowedRedirectHosts: [String] = []
+    /// nginx may cache an allowed decision this long (X-Accel-Expires); 0: never.
+    public var checkCacheSeconds = 0
     public var identityHeaders = IdentityHeaderStyle.gatehouse
     public var identityAssertion = false
     public var identityAssertionKeyFile: String? = nil  // default: <data_dir>/identity_key.pem

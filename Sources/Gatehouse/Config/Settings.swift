@@ -55,6 +55,8 @@ extension Config {
         SettingSection(title: "The gate (GET /check for nginx auth_request) and the sign-in page", settings: [
             Setting("allowed_redirect_hosts", \.allowedRedirectHosts, .list { $0.lowercased() },
                     help: "Hosts the sign-in page may send a browser back to besides this site's own paths."),
+            Setting("check_cache_seconds", \.checkCacheSeconds, .integer(0...3600),
+                    help: "nginx may cache an allowed /check this long (X-Accel-Expires); a revocation then takes as long."),
             Setting("identity_headers", \.identityHeaders, .oneOf(IdentityHeaderStyle.allCases),
                     help: "Who is signed in, on 2xx: gatehouse (X-Gatehouse-*) or authelia (Remote-User, Remote-Groups, …)."),
             Setting("identity_assertion", \.identityAssertion, .boolean,

@@ -33,6 +33,9 @@ enum CheckRoutes {
         }
         var headers = IdentityHeaders.headers(for: identity, style: context.app.config.identityHeaders)
         if let assertion = try context.app.identityAssertion(for: identity) { headers.add("x-gatehouse-assertion", assertion) }
+        let cache = context.app.config.checkCacheSeconds
+        headers.add("x-accel-expires", String(cache))
+        if cache > 0 { headers.add("cache-control", "private, max-age=\(cache)") }
         return Output(headers: headers)
     }
 
