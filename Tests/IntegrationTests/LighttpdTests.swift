@@ -128,5 +128,9 @@ final class LighttpdAuthorizerTests: XCTestCase {
         let apiKey = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(key.body)) as? [String: Any])?["key"] as? String)
         XCTAssertEqual(try get("/private/page.txt", ["-H", "X-API-Key: \(apiKey)"])?.status, 200)
         XCTAssertEqual(try get("/private/env.sh", ["-u", "johndoe:secret"])?.text, "user=johndoe id=1 scopes=me items\n")
+        let signIn = try XCTUnwrap(get("/auth/login", ["-d", "username=johndoe&password=secret&rd=/private/page.txt"]))
+        XCTAssertEqual(signIn.status, 303)
+        let cookie = try XCTUnwrap(signIn.header("set-cookie")?.split(separator: ";").first.map(String.init))
+        XCTAssertEqual(try get("/private/page.txt", ["-H", "Cookie: \(cookie)"])?.status, 200, "the browser's session cookie")
     }
 }
