@@ -9,7 +9,10 @@ DEBIAN_PACKAGES := libfcgi-dev libsqlite3-dev libssl-dev libargon2-dev libcrypt-
 	nginx lighttpd spawn-fcgi wrk curl python3-venv sqlite3
 PYPI_PACKAGES := pyjwt pwdlib[argon2,bcrypt] passlib bcrypt cryptography fastapi uvicorn python-multipart httpx
 
-.PHONY: all deps venv build release run test unit integration bench clean
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 20000
+
+.PHONY: all deps venv build release run test unit integration bench fuzz fuzz-bounded clean
 
 all: build
 
@@ -45,9 +48,19 @@ unit: deps
 test: deps venv
 	$(SWIFT) build --build-tests
 	GATEHOUSE_TEST_PYTHON=$(PY) $(SWIFT) test --skip-build --disable-swift-testing
+	$(MAKE) fuzz-bounded
+
+# libFuzzer + AddressSanitizer over every parser (Tests/Fuzz): each target FUZZ_SECONDS long,
+# its corpus growing in .build-fuzz/corpus; fails on any crash, leak or sanitizer report.
+fuzz: deps
+	SWIFT=$(SWIFT) Tests/Fuzz/run --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The same targets for FUZZ_RUNS inputs each, from the committed seeds only (part of make test).
+fuzz-bounded: deps
+	SWIFT=$(SWIFT) Tests/Fuzz/run --runs $(FUZZ_RUNS) $(FUZZ_TARGETS)
 
 bench: release venv
 	PY=$(PY) bench/run
 
 clean:
-	rm -rf .build .venv run
+	rm -rf .build .build-fuzz .venv run

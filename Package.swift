@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .executable(name: "gatehouse", targets: ["gatehouse"]),
         .library(name: "Gatehouse", targets: ["Gatehouse"]),
+        // For Tests/Fuzz, whose request-builder target drives the FastCGI params → Request step.
+        .library(name: "GatehouseServer", targets: ["GatehouseServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,0 +1,25 @@
+import FuzzSupport
+import Gatehouse
+
+/// `App.handle` over a request spelled as in FuzzRequest: whatever arrives, the answer is
+/// no 5xx, headers that cannot split, and a JSON body that is JSON.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzApp(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let request = FuzzRequest.decode(FuzzInput.bytes(data, size))
+    let response = FuzzApp.shared.handle(request)
+    fuzzRequire(response.status >= 200 && response.status < 500, "status \(response.status) for \(request.method) \(request.path)")
+    for (name, value) in response.headers {
+        fuzzRequire(!(name + value).unicodeScalars.contains { $0 == "\r" || $0 == "\n" }, "CR/LF in response header \(name)")
+    }
+    if response.headers["content-type"]?.hasPrefix("application/json") == true {
+        fuzzRequire((try? JSON.parse(response.body)) != nil, "a JSON answer that does not parse")
+    }
+    _ = response.serialized()
+    return 0
+}
+
+@_cdecl("LLVMFuzzerInitialize")
+public func initialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutableRawPointer?) -> CInt {
+    FuzzSetUp.run { _ = FuzzApp.shared }
+    return 0
+}
