@@ -1,12 +1,17 @@
 import FuzzSupport
+import Foundation
 import Gatehouse
+
+/// GATEHOUSE_FUZZ_PRINT=1 prints each answer's status line and body, to check what a seed reaches.
+let printAnswers = ProcessInfo.processInfo.environment["GATEHOUSE_FUZZ_PRINT"] != nil
 
 /// `App.handle` over a request spelled as in FuzzRequest: whatever arrives, the answer is
 /// no 5xx, headers that cannot split, and a JSON body that is JSON.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzApp(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let request = FuzzRequest.decode(FuzzInput.bytes(data, size))
-    let response = FuzzApp.shared.handle(request)
+    let response = FuzzApp.next().handle(request)
+    if printAnswers { print(request.method, request.path, "->", response.status, String(decoding: response.body.prefix(200), as: UTF8.self)) }
     fuzzRequire(response.status >= 200 && response.status < 500, "status \(response.status) for \(request.method) \(request.path)")
     for (name, value) in response.headers {
         fuzzRequire(!(name + value).unicodeScalars.contains { $0 == "\r" || $0 == "\n" }, "CR/LF in response header \(name)")
@@ -20,6 +25,6 @@ public func fuzzApp(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutableRawPointer?) -> CInt {
-    FuzzSetUp.run { _ = FuzzApp.shared }
+    _ = FuzzApp.next()
     return 0
 }

@@ -6,13 +6,17 @@ import Gatehouse
 /// from it without touching files (CORS policy, login socket). Bad settings are a ConfigError.
 let configFile = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-fuzz-\(getpid()).conf").path
 
+@_cdecl("LLVMFuzzerInitialize")
+public func initialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutableRawPointer?) -> CInt {
+    atexit { unlink(configFile) }
+    return 0
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = FuzzInput.bytes(data, size)
-    guard FileManager.default.createFile(atPath: configFile, contents: Data(bytes)) else {
-        fatalError("cannot write \(configFile)")
-    }
-    defer { unlink(configFile) }
+    // Not atomic (no temp file, rename and sync per input): the target is the parser, not the disk.
+    do { try Data(bytes).write(to: URL(fileURLWithPath: configFile)) } catch { fatalError("cannot write \(configFile): \(error)") }
     guard let config = try? Config.load(file: configFile, environment: [:]) else { return 0 }
     _ = try? CORSPolicy(config: config)
     _ = try? config.loginListenAddress()
