@@ -24,6 +24,14 @@ enum AdminRoutes {
                     type: "value_error", loc: ["body", "password"], msg: "Value error, \(error)", input: .null)])
             }
         }
+        // The store refuses these too, but only at the write, which made the client's mistake a 500.
+        let badScopes = (body.strings("scopes") ?? []).enumerated().filter { !Store.validScope($0.element) }
+        guard badScopes.isEmpty else {
+            throw HTTPError.validation(badScopes.map { i, scope in ValidationIssue(
+                type: "value_error", loc: ["body", "scopes", .int(i)],
+                msg: "Value error, a scope is printable ASCII without spaces, quotes or backslashes",
+                input: .string(scope)) })
+        }
         if let roles = body.strings("roles") {
             let known = Set(try app.store.listRoles().map(\.name))
             let unknown = roles.filter { !known.contains($0) }
