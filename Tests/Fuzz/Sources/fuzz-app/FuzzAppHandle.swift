@@ -11,7 +11,9 @@ let printAnswers = ProcessInfo.processInfo.environment["GATEHOUSE_FUZZ_PRINT"] !
 public func fuzzApp(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let request = FuzzRequest.decode(FuzzInput.bytes(data, size))
     let response = FuzzApp.next().handle(request)
-    if printAnswers { print(request.method, request.path, "->", response.status, String(decoding: response.body.prefix(200), as: UTF8.self)) }
+    if printAnswers {  // on stderr, unbuffered: a crash right after must not swallow it
+        fputs("\(request.method) \(request.path) -> \(response.status) \(String(decoding: response.body.prefix(200), as: UTF8.self))\n", stderr)
+    }
     fuzzRequire(response.status >= 200 && response.status < 500, "status \(response.status) for \(request.method) \(request.path)")
     for (name, value) in response.headers {
         fuzzRequire(!(name + value).unicodeScalars.contains { $0 == "\r" || $0 == "\n" }, "CR/LF in response header \(name)")
