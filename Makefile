@@ -1,4 +1,4 @@
-# Gatehouse: make run · make test · make bench
+# Gatehouse: make run · make test · make bench · make install · make deb
 SHELL := /bin/bash
 PORT ?= 8080
 SWIFT ?= swift
@@ -6,13 +6,38 @@ VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 
 DEBIAN_PACKAGES := libfcgi-dev libsqlite3-dev libssl-dev libargon2-dev libcrypt-dev pkg-config \
-	nginx lighttpd spawn-fcgi wrk curl python3-venv sqlite3
+	nginx lighttpd spawn-fcgi wrk curl python3-venv sqlite3 \
+	dpkg-dev lintian systemd adduser
 PYPI_PACKAGES := pyjwt pwdlib[argon2,bcrypt] passlib bcrypt cryptography fastapi uvicorn python-multipart httpx
 
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 20000
 
-.PHONY: all deps venv build release run test unit integration bench fuzz fuzz-bounded clean
+# The release binary: the Swift standard library and Foundation linked in, so that only
+# Debian's own libraries remain (ldd); no $$ORIGIN rpath; relocations read-only at start
+# (-z now, as Debian's hardening asks). The manual plugin builds with
+# the same flags, so it reuses this build instead of making another.
+RELEASE_FLAGS := -c release -Xswiftc -static-stdlib --disable-local-rpath -Xlinker -z -Xlinker now
+RELEASE_BIN := .build/release/gatehouse
+
+# make install PREFIX=/usr/local DESTDIR=/tmp/stage: the same files the .deb holds.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/gatehouse
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+ZSHDIR ?= $(if $(filter /usr,$(PREFIX)),$(DATADIR)/zsh/vendor-completions,$(DATADIR)/zsh/site-functions)
+# The web server's group: the only one, besides Gatehouse, that may connect to the sockets.
+SOCKET_GROUP ?= www-data
+# Generated files (man pages, completions, settings file, unit, nginx snippets).
+GENERATED := .build/generated
+# Where `make deb` writes the path of the package it built (make test hands it to the tests).
+DEB_NAME := .build/deb-name
+
+.PHONY: all deps venv build release run test unit integration bench readme-settings example clean generated install deb fuzz fuzz-bounded
 
 all: build
 
@@ -36,7 +61,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE_FLAGS)
 
 run: release
 	PORT=$(PORT) nginx/run-dev
@@ -45,9 +70,17 @@ unit: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing --filter GatehouseTests
 
-test: deps venv
+EXAMPLE := Examples/ProtectedReports
+
+# The library example: a site's own server with Gatehouse's security (LibraryExampleTests).
+example: deps
+	$(SWIFT) build --package-path $(EXAMPLE)
+
+test: deps venv deb example
 	$(SWIFT) build --build-tests
-	GATEHOUSE_TEST_PYTHON=$(PY) $(SWIFT) test --skip-build --disable-swift-testing
+	GH_TEST_PYTHON=$(PY) GH_TEST_DEB=$$(cat $(DEB_NAME)) \
+		GH_EXAMPLE_BIN=$$($(SWIFT) build --package-path $(EXAMPLE) --show-bin-path)/protected-reports \
+		$(SWIFT) test --skip-build --disable-swift-testing
 	$(MAKE) fuzz-bounded
 
 # libFuzzer + AddressSanitizer over every parser (Tests/Fuzz): each target FUZZ_SECONDS long,
@@ -62,5 +95,56 @@ fuzz-bounded: deps
 bench: release venv
 	PY=$(PY) bench/run
 
+# Everything `install` copies that the repository does not hold as is, derived from the
+# release binary: its --help (man pages, through argument-parser's generate-manual
+# plugin), its completion scripts and `config example` (every setting, commented).
+generated: release
+	rm -rf $(GENERATED) && mkdir -p $(GENERATED)/man $(GENERATED)/completions $(GENERATED)/nginx
+	$(SWIFT) package $(RELEASE_FLAGS) generate-manual --multi-page \
+		--date $$(git log -1 --format=%cs 2>/dev/null || date -u +%F) --authors 'Gatehouse developers' >/dev/null
+	cp .build/plugins/GenerateManual/outputs/gatehouse/*.1 $(GENERATED)/man/
+	rm -f $(GENERATED)/man/gatehouse.help.1
+	debian/manual-names $(GENERATED)/man/*.1
+	gzip -9n $(GENERATED)/man/*.1
+	$(RELEASE_BIN) --generate-completion-script bash | sed '1{/^#!/d}' > $(GENERATED)/completions/gatehouse
+	$(RELEASE_BIN) --generate-completion-script zsh > $(GENERATED)/completions/_gatehouse
+	$(RELEASE_BIN) --generate-completion-script fish > $(GENERATED)/completions/gatehouse.fish
+	$(RELEASE_BIN) config example | debian/package-settings $(SOCKET_GROUP) > $(GENERATED)/gatehouse.conf
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@SOCKET_GROUP@|$(SOCKET_GROUP)|g' \
+		debian/gatehouse.service > $(GENERATED)/gatehouse.service
+	for f in gatehouse.conf auth-request.conf; do \
+		sed -e 's|/path/to/gatehouse/nginx/|$(DATADIR)/gatehouse/nginx/|g' \
+			-e 's|unix:[^ ;]*/gatehouse\(-login\)\{0,1\}\.sock|unix:/run/gatehouse/gatehouse\1.sock|g' \
+			nginx/$$f > $(GENERATED)/nginx/$$f; \
+	done
+
+# The settings file is never overwritten: an existing one is the administrator's.
+install: generated
+	install -D -m 0755 $(RELEASE_BIN) $(DESTDIR)$(BINDIR)/gatehouse
+	strip --strip-unneeded --remove-section=.comment --remove-section=.note $(DESTDIR)$(BINDIR)/gatehouse
+	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man1 $(GENERATED)/man/*.1.gz
+	install -D -m 0644 $(GENERATED)/completions/gatehouse $(DESTDIR)$(DATADIR)/bash-completion/completions/gatehouse
+	install -D -m 0644 $(GENERATED)/completions/_gatehouse $(DESTDIR)$(ZSHDIR)/_gatehouse
+	install -D -m 0644 $(GENERATED)/completions/gatehouse.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/gatehouse.fish
+	install -D -m 0644 -t $(DESTDIR)$(DATADIR)/gatehouse/nginx $(GENERATED)/nginx/*.conf
+	install -D -m 0644 $(GENERATED)/gatehouse.service $(DESTDIR)$(UNITDIR)/gatehouse.service
+	install -D -m 0644 -t $(DESTDIR)$(DOCDIR) README.md CHANGELOG.md LICENSE
+	[ -e $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf ] || \
+		install -D -m 0644 $(GENERATED)/gatehouse.conf $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf
+
+# gatehouse_<version>_amd64.deb, the version from the binary (Version.current).
+deb: release
+	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(CURDIR)/$(GENERATED)/root SOCKET_GROUP=www-data
+	debian/build-deb $(GENERATED)/root $(RELEASE_BIN) . > $(DEB_NAME)
+	@echo "built $$(cat $(DEB_NAME))"
+
+# Rewrites the README's settings table (between the settings markers) from the code's table.
+readme-settings: build
+	@bin=$$($(SWIFT) build --show-bin-path)/gatehouse; \
+	$$bin config readme > README.settings.tmp && \
+	awk '/^<!-- settings:begin/ { print; while ((getline line < "README.settings.tmp") > 0) print line; skip = 1; next } \
+	     /^<!-- settings:end/ { skip = 0 } !skip' README.md > README.md.tmp && \
+	mv README.md.tmp README.md && rm README.settings.tmp
+
 clean:
-	rm -rf .build .build-fuzz .venv run
+	rm -rf .build .build-fuzz .venv run gatehouse_*.deb $(EXAMPLE)/.build

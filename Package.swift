@@ -6,12 +6,11 @@ let package = Package(
     products: [
         .executable(name: "gatehouse", targets: ["gatehouse"]),
         .library(name: "Gatehouse", targets: ["Gatehouse"]),
-        // For Tests/Fuzz, whose request-builder target drives the FastCGI params → Request step.
         .library(name: "GatehouseServer", targets: ["GatehouseServer"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
@@ -36,9 +35,12 @@ let package = Package(
                 "Gatehouse", "GatehouseServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["BuildCommit"]
         ),
+        .plugin(name: "BuildCommit", capability: .buildTool()),
         .testTarget(name: "GatehouseTests", dependencies: ["Gatehouse"]),
+        .testTarget(name: "GatehouseServerTests", dependencies: ["Gatehouse", "GatehouseServer"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Gatehouse"], exclude: ["openapi_reference.py"]),
     ]
 )

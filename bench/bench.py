@@ -8,7 +8,7 @@ Nothing here asserts a timing.
 
 Settings (environment): BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 BENCH_WORKERS (cores), BENCH_LOGIN_CONNECTIONS (8), BENCH_LOGIN_DURATION (= duration),
-GATEHOUSE_BIN (.build/release/gatehouse), BENCH_KEEP=1 keeps the temp dir and logs.
+GH_BIN (.build/release/gatehouse), BENCH_KEEP=1 keeps the temp dir and logs.
 """
 
 import json
@@ -44,7 +44,7 @@ CONNECTIONS = env_int("BENCH_CONNECTIONS", 64)
 THREADS = env_int("BENCH_THREADS", 2)
 WORKERS = env_int("BENCH_WORKERS", CORES)
 LOGIN_CONNECTIONS = env_int("BENCH_LOGIN_CONNECTIONS", 8)
-GATEHOUSE_BIN = os.environ.get("GATEHOUSE_BIN") or str(ROOT / ".build/release/gatehouse")
+GH_BIN = os.environ.get("GH_BIN") or str(ROOT / ".build/release/gatehouse")
 PY = os.environ.get("PY") or sys.executable
 
 
@@ -171,8 +171,8 @@ class Bench:
         wait_for(all_workers_up, "uvicorn", self.fastapi.process, timeout=60)
 
     def start_gatehouse(self):
-        if not os.access(GATEHOUSE_BIN, os.X_OK):
-            self.gatehouse.skipped = f"skipped: no gatehouse binary at {GATEHOUSE_BIN}"
+        if not os.access(GH_BIN, os.X_OK):
+            self.gatehouse.skipped = f"skipped: no gatehouse binary at {GH_BIN}"
             return
         data = self.tmp / "data"
         data.mkdir()
@@ -181,7 +181,7 @@ class Bench:
         conf.write_text(f"data_dir = {data}\ndemo = true\nsecret_key = {SECRET}\npassword_min_length = 6\n")
         self.add_gatehouse_users(conf)
         sock = self.tmp / "gh.sock"
-        argv = [GATEHOUSE_BIN, "serve", "--listen", f"unix:{sock}", "--workers", str(WORKERS),
+        argv = [GH_BIN, "serve", "--listen", f"unix:{sock}", "--workers", str(WORKERS),
                 "--socket-mode", "0666", "--config", str(conf)]
         self.gatehouse.process = self.procs.start("gatehouse", argv)
         try:
@@ -203,7 +203,7 @@ class Bench:
         ]
         for name, password, options in users:
             result = subprocess.run(
-                [GATEHOUSE_BIN, "user", "add", name, *options, "--password-stdin", "--config", str(conf)],
+                [GH_BIN, "user", "add", name, *options, "--password-stdin", "--config", str(conf)],
                 input=password + "\n", capture_output=True, text=True,
             )
             if result.returncode != 0:

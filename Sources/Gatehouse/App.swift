@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// What a handler sees: the request (with its path parameters), the parsed body, the
 /// identity its security requirement established, and the app's services.
@@ -11,19 +12,23 @@ public struct Context {
     public var identity: Identity?
     public var credential: Credential?
     public var routeParameters: [Route.Parameter] = []
+    /// The route being answered.
+    public var route: Route?
 
     /// The identity of a route whose requirement resolves a user.
     public var user: User {
-        get throws {
-            guard let identity else { throw HTTPError.internalServerError }
-            return identity.user
-        }
+        get throws { try requireIdentity().user }
+    }
+
+    public func requireIdentity() throws(HTTPError) -> Identity {
+        guard let identity else { throw HTTPError.internalServerError }
+        return identity
     }
 }
 
 /// `handle(Request) -> Response`: all of Gatehouse's HTTP behaviour, free of FastCGI.
 /// It depends only on the store, the keys, the clock and the config handed to it.
-public final class App: @unchecked Sendable {
+public final class App {
     public let config: Config
     public let logger: Logger
     public let store: Store
@@ -31,15 +36,23 @@ public final class App: @unchecked Sendable {
     public let hasher: PasswordHasher
     public let cors: CORSPolicy
     public let now: @Sendable () -> Int64
+    /// nil: hashes are bounded only by the workers there are (the login pool, CGI, tests).
+    public let hashLimiter: (any HashLimiter)?
+    /// Basic credentials that needed a hash (unknown, new, changed or wrong).
+    public let basicCacheMisses = Atomic<Int>(0)
     let basicCache: BasicCache
+    public let authenticator: Authenticator
     let router: Router<Route>
-    private var failures = 0
+    private let failures = Atomic<Int>(0)
 
     public init(
         config: Config, store: Store, keys: JWTKeySet, logger: Logger = Logger(label: "gatehouse"),
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+        hashLimiter: (any HashLimiter)? = nil, authenticator: Authenticator = .standard(),
+        extraRoutes: (Schemes) -> [Route] = { _ in [] }
     ) throws {
         self.config = config
+        self.hashLimiter = hashLimiter
         self.store = store
         self.keys = keys
         self.logger = logger
@@ -47,23 +60,33 @@ public final class App: @unchecked Sendable {
         hasher = PasswordHasher(config: config)
         cors = try CORSPolicy(config: config)
         basicCache = BasicCache(lifetime: config.basicCacheSeconds)
+        self.authenticator = authenticator
         var router = Router<Route>()
-        for route in App.routes(config: config) { router.add(route.method, route.path, route) }
+        let schemes = Schemes(config: config)
+        for route in App.routes(config: config, schemes: schemes) + extraRoutes(schemes) {
+            router.add(route.method, route.path, route)
+        }
         self.router = router
     }
 
     /// Opens this process's own store connection and keys: one App per worker.
-    public static func open(config: Config, logger: Logger = Logger(label: "gatehouse")) throws -> App {
+    public static func open(config: Config, logger: Logger = Logger(label: "gatehouse"),
+                            hashLimiter: (any HashLimiter)? = nil, authenticator: Authenticator = .standard(),
+                            extraRoutes: (Schemes) -> [Route] = { _ in [] }) throws -> App {
         let store = try Store.open(path: config.databasePath)
         let keys = try JWTKeySet.load(config: config)
-        return try App(config: config, store: store, keys: keys, logger: logger)
+        return try App(config: config, store: store, keys: keys, logger: logger, hashLimiter: hashLimiter,
+                       authenticator: authenticator, extraRoutes: extraRoutes)
     }
 
     /// Run once by the master before it forks: creates and migrates the store and the
     /// secret file, so workers never race to create them and a bad setting fails the start.
-    public static func prepare(config: Config) throws {
+    /// Returns what the operator should hear about: a database others may read.
+    @discardableResult
+    public static func prepare(config: Config) throws -> [String] {
         _ = try Store.open(path: config.databasePath)
         _ = try JWTKeySet.load(config: config)
+        return SecretStrength.exposure(of: config.databasePath).map { ["database \(config.databasePath): \($0)"] } ?? []
     }
 
     public var routes: [Route] { router.entries.map(\.route) }
@@ -87,6 +110,7 @@ public final class App: @unchecked Sendable {
             var context = Context(request: request, app: self)
             context.request.pathParameters = parameters
             context.routeParameters = route.parameters
+            context.route = route
             do {
                 // FastAPI reads the body before it solves the security dependencies.
                 switch route.body {
@@ -95,26 +119,57 @@ public final class App: @unchecked Sendable {
                 case .json: context.json = try App.jsonBody(request)
                 }
                 if let requirement = route.security {
-                    (context.identity, context.credential) = try authorize(request, requirement)
+                    (context.identity, context.credential) = try authenticator.authorize(request, requirement, app: self)
                 }
-                return try route.handler(&context)
+                var response = try App.render(try route.handler(&context), for: route)
+                if route.security != nil || route.body.isForm { App.forbidCaching(&response) }
+                return response
             } catch let error as HTTPError {
                 return error.response
             } catch {
-                failures += 1
-                logger.error("request \(getpid())-\(failures) \(request.method) \(route.path) failed: \(error)")
+                let number = failures.add(1, ordering: .relaxed).newValue
+                logger.error("request \(getpid())-\(number) \(request.method) \(route.path) failed: \(error)")
                 return HTTPError.internalServerError.response
             }
         }
     }
 
-    /// The body as FastAPI hands it to a JSON model: parsed when the content type is JSON
-    /// (or absent), missing when empty, and otherwise not an object.
+    /// The handler's value through the route's response model, with the route's status (or
+    /// one of its declared alternatives). Anything else is a bug, answered 500 and logged.
+    static func render(_ output: Output, for route: Route) throws -> Response {
+        let status = output.status ?? route.status
+        guard status == route.status || route.alternatives.contains(status) else {
+            throw RenderError(route: route.name, problem: "status \(status) is not declared")
+        }
+        if status != route.status { return .empty(status: status, headers: output.headers) }
+        let value = output.value ?? .null
+        switch route.response {
+        case .empty:
+            return .empty(status: status, headers: output.headers)
+        case .any:
+            return .json(value, status: status, headers: output.headers)
+        case let .model(model):
+            return .json(try model.render(value, route: route.name), status: status, headers: output.headers)
+        case let .list(model):
+            guard case let .array(items) = value else { throw RenderError(route: route.name, problem: "not a list") }
+            return .json(.array(try items.map { try model.render($0, route: route.name) }), status: status, headers: output.headers)
+        }
+    }
+
+    /// What a secured route or a login answers is someone's: no browser or proxy keeps it.
+    static func forbidCaching(_ response: inout Response) {
+        guard !response.headers.contains("cache-control") else { return }
+        response.headers.add("cache-control", "no-store")
+        response.headers.add("pragma", "no-cache")
+    }
+
+    /// The body as FastAPI hands it to a JSON model: parsed when the content type is JSON,
+    /// missing when empty, and otherwise not an object. Unlike FastAPI, a body without a
+    /// Content-Type is not JSON: a cross-site form or `fetch` without preflight sends exactly that.
     static func jsonBody(_ request: Request) throws(HTTPError) -> JSON {
         if request.body.isEmpty { throw HTTPError.validation([.missing("body")]) }
         let media = request.mediaType
-        let isJSON = media.isEmpty || media == "application/json"
-            || (media.hasPrefix("application/") && media.hasSuffix("+json"))
+        let isJSON = media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
         guard isJSON else {
             return .string(String(decoding: request.body, as: UTF8.self))
         }
@@ -123,10 +178,10 @@ public final class App: @unchecked Sendable {
         }
     }
 
-    /// Starlette's redirect_slashes target: scheme, the Host header as sent, the mount
-    /// prefix, the other path and the original query.
+    /// Starlette's redirect_slashes target: scheme, the Host header when it is a host[:port]
+    /// (else the server's own name and port), the mount prefix, the other path and the query.
     func redirectLocation(_ request: Request, path: String) -> String {
-        let host = request.headers["host"] ?? "localhost"
+        let host = request.headers["host"].flatMap(HostHeader.validated) ?? request.serverAuthority
         var location = "\(request.scheme)://\(host)\(PercentEncoding.encodePath(request.scriptName + path))"
         if !request.rawQuery.isEmpty { location += "?" + request.rawQuery }
         return location

@@ -62,6 +62,7 @@ public struct Listener: Sendable {
         }
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
 
+        try makeSocketFolder(of: path)
         try removeStaleSocket(path, address: address)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .system("socket") }
@@ -91,6 +92,23 @@ public struct Listener: Sendable {
             throw error
         }
         return listener
+    }
+
+    /// /run is emptied at boot: the socket's folder is made when missing (0755, so the web
+    /// server can reach the socket, whose own mode decides who may connect).
+    static func makeSocketFolder(of path: String) throws(ServerError) {
+        var parts = path.split(separator: "/").dropLast().map(String.init)
+        var missing: [String] = []
+        while !parts.isEmpty {
+            let folder = "/" + parts.joined(separator: "/")
+            if access(folder, F_OK) == 0 { break }
+            missing.append(folder)
+            parts.removeLast()
+        }
+        if !path.hasPrefix("/") { return }
+        for folder in missing.reversed() where mkdir(folder, 0o755) != 0 && errno != EEXIST {
+            throw .system("mkdir \(folder)")
+        }
     }
 
     /// A socket file left by a crashed run is removed; one that still answers belongs to a

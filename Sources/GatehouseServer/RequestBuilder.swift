@@ -95,7 +95,8 @@ public struct RequestBuilder {
         let method = latin1("REQUEST_METHOD")
         return Request(
             method: method.isEmpty ? "GET" : method, path: text("PATH_INFO"), scriptName: text("SCRIPT_NAME"),
-            rawQuery: latin1("QUERY_STRING"), headers: headers, scheme: scheme, remoteAddress: latin1("REMOTE_ADDR"))
+            rawQuery: latin1("QUERY_STRING"), headers: headers, scheme: scheme, remoteAddress: latin1("REMOTE_ADDR"),
+            serverName: latin1("SERVER_NAME"), serverPort: latin1("SERVER_PORT"))
     }
 
     /// Builds the request, reading exactly CONTENT_LENGTH bytes with `read` (which returns

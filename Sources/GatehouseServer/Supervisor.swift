@@ -5,7 +5,7 @@ import Logging
 
 /// Builds a worker's App after fork, so that each worker owns its own resources
 /// (its SQLite connection, caches) and nothing is shared across processes.
-public typealias AppFactory = @Sendable (Config) throws -> App
+public typealias AppFactory = @Sendable (Config, (any HashLimiter)?) throws -> App
 
 /// The prefork master: holds the listening sockets, keeps each pool's workers running,
 /// restarts one that dies, replaces them all on SIGHUP (new ones first, then the old ones
@@ -19,6 +19,8 @@ public final class Supervisor {
         var generation: Int
         var started: Double
         var stopping = false
+        /// Its slot in `hashSlots` (main pool only).
+        var hashSlot: Int?
     }
 
     let pools: [WorkerPool]
@@ -32,6 +34,9 @@ public final class Supervisor {
     var restartsDue: [(pool: Int, at: Double)] = []
     var drainDeadline: Double? = nil
     var signalFD: Int32 = -1
+    /// Bounds the main pool's concurrent hashes; old and new workers overlap on reload, and
+    /// sizes may grow on reload, so there are slots to spare.
+    var hashSlots: SharedHashSlots?
 
     /// How long in-flight requests get on SIGTERM before the workers are killed.
     public var drainTimeout = 30.0
@@ -67,6 +72,10 @@ public final class Supervisor {
         defer {
             close(signalFD)
             for pool in pools { pool.listener.close() }
+        }
+        do { hashSlots = try SharedHashSlots(count: 1024, limit: config.maxConcurrentHashes) } catch {
+            logger.critical("\(error)")
+            return 1
         }
         for (index, pool) in pools.enumerated() {
             let size = pool.size(config)
@@ -128,13 +137,12 @@ public final class Supervisor {
             logger.error("reload failed, keeping the running configuration: \(error)")
             return
         }
-        if fresh.listen != config.listen || fresh.socketMode != config.socketMode || fresh.socketOwner != config.socketOwner
-            || fresh.loginPool != config.loginPool || fresh.loginListen != config.loginListen
-        {
-            logger.warning("reload: listen/socket settings changed; they take effect on restart only")
+        let restartOnly = Config.restartOnlyChanges(from: config, to: fresh)
+        if !restartOnly.isEmpty {
+            logger.warning("reload: \(restartOnly.joined(separator: ", ")) changed; they take effect on restart only")
         }
         config = fresh
-        logger.logLevel = Logger.Level(rawValue: fresh.logLevel) ?? logger.logLevel
+        logger.logLevel = fresh.logLevel
         generation += 1
         restartsDue = []
         let old = workers.filter { $0.value.generation < generation }.map(\.key)
@@ -157,14 +165,21 @@ public final class Supervisor {
             restartsDue.append((pool, now() + Supervisor.restartDelay))
             return
         }
+        let slot = pool == 0 ? freeHashSlot() : nil
         if pid == 0 {
-            _exit(workerMain(pool: pools[pool], masterPID: masterPID))
+            _exit(workerMain(pool: pools[pool], masterPID: masterPID, hashSlot: slot))
         }
-        workers[pid] = Worker(pool: pool, generation: generation, started: now())
+        workers[pid] = Worker(pool: pool, generation: generation, started: now(), hashSlot: slot)
     }
 
     /// In the child, right after fork: undo the master's signal setup, build the App, serve.
-    func workerMain(pool: WorkerPool, masterPID: pid_t) -> Int32 {
+    func freeHashSlot() -> Int? {
+        guard let hashSlots else { return nil }
+        let taken = Set(workers.values.compactMap(\.hashSlot))
+        return (0..<hashSlots.count).first { !taken.contains($0) }
+    }
+
+    func workerMain(pool: WorkerPool, masterPID: pid_t, hashSlot: Int?) -> Int32 {
         close(signalFD)
         for other in pools where other.listener.fd != pool.listener.fd { close(other.listener.fd) }
         signal(SIGINT, SIG_IGN)  // Ctrl-C reaches the whole process group; the master decides
@@ -180,7 +195,7 @@ public final class Supervisor {
         if let problem = pool.applyToCurrentProcess(config) { workerLogger.warning("\(problem)") }
         let app: App
         do {
-            app = try factory(config)
+            app = try factory(config, hashSlot.flatMap { slot in hashSlots?.limiter(slot: slot) })
         } catch {
             workerLogger.critical("worker cannot start: \(error)")
             return 78  // EX_CONFIG
@@ -194,6 +209,7 @@ public final class Supervisor {
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
             guard let worker = workers.removeValue(forKey: pid) else { continue }
+            if let slot = worker.hashSlot { hashSlots?.clear(slot) }
             let how = status & 0x7f == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
             if worker.stopping || drainDeadline != nil {
                 logger.debug("worker \(pid) \(how)")

@@ -124,9 +124,7 @@ enum PasswordInput {
     static func hash(fromStdin: Bool, givenHash: String?, config: Config) throws -> String {
         let hasher = PasswordHasher(config: config)
         if let givenHash {
-            guard hasher.isWellFormed(givenHash) else {
-                throw CommandFailure("--password-hash: not an Argon2 or bcrypt PHC string Gatehouse can verify")
-            }
+            if let problem = hasher.problem(with: givenHash) { throw CommandFailure("--password-hash: \(problem)") }
             return givenHash
         }
         precondition(fromStdin)

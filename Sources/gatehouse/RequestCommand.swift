@@ -52,8 +52,8 @@ struct RequestCommand: ParsableCommand {
             body = Array(contents)
         }
         let params = try environment(body: body, hasBody: data != nil || dataFile != nil)
-        let settings = try GatehouseEntry.loadConfig(file: config)
-        let app = try GatehouseEntry.makeApp(settings)
+        let settings = try Server.loadConfig(file: config)
+        let app = try GatehouseEntry.server.factory(settings, nil)
         var offset = 0
         let output = RequestBuilder(params: params, maxBodySize: settings.maxBodySize).respond(with: app) { buffer in
             let n = min(buffer.count, body.count - offset)

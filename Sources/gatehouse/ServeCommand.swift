@@ -41,45 +41,33 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Configuration file (default: $GATEHOUSE_CONFIG, if set).")
     var config: String?
 
+    // On the command line a count is explicit: leaving the option out is what "one per core" is.
     func validate() throws {
         if let workers, !(1...256).contains(workers) { throw ValidationError("--workers: expected 1 to 256") }
         if let loginWorkers, !(1...256).contains(loginWorkers) { throw ValidationError("--login-workers: expected 1 to 256") }
-        if let socketMode, UInt32(socketMode, radix: 8).map({ $0 > 0o777 }) ?? true {
-            throw ValidationError("--socket-mode: expected an octal mode such as 0660")
-        }
+    }
+
+    /// The options given, as settings over the file and the environment.
+    var settingOptions: [SettingOption] {
+        let given: [(key: String, option: String, value: String?)] = [
+            ("listen", "--listen", listen),
+            ("workers", "--workers", workers.map(String.init)),
+            ("login_listen", "--login-listen", loginListen),
+            ("login_workers", "--login-workers", loginWorkers.map(String.init)),
+            ("login_pool", loginPool == false ? "--no-login-pool" : "--login-pool", loginPool.map(String.init)),
+            ("socket_mode", "--socket-mode", socketMode),
+            ("socket_owner", "--socket-owner", socketOwner),
+        ]
+        return given.compactMap { entry in entry.value.map { SettingOption(key: entry.key, value: $0, option: entry.option) } }
     }
 
     /// The configuration with the options on top; called again on every SIGHUP.
     func loadConfig() throws -> Config {
-        var loaded = try GatehouseEntry.loadConfig(file: config)
-        if let listen { loaded.listen = listen }
-        if let workers { loaded.workers = workers }
-        if let loginListen { loaded.loginListen = loginListen }
-        if let loginWorkers { loaded.loginWorkers = loginWorkers }
-        if let loginPool { loaded.loginPool = loginPool }
-        if let socketMode, let mode = UInt32(socketMode, radix: 8) { loaded.socketMode = mode }
-        if let socketOwner { loaded.socketOwner = socketOwner.isEmpty ? nil : socketOwner }
-        return loaded
+        try Server.loadConfig(file: config, options: settingOptions)
     }
 
     func run() throws {
-        let settings = try loadConfig()
-        try App.prepare(config: settings)
-        let loginAddress = settings.loginPool ? try settings.loginListenAddress() : nil
-        let listener = try Listener.open(settings.listen, mode: settings.socketMode, owner: settings.socketOwner)
-        var pools = [WorkerPool.main(listener)]
-        if let loginAddress {
-            do {
-                pools.append(.login(try Listener.open(loginAddress, mode: settings.socketMode, owner: settings.socketOwner)))
-            } catch {
-                listener.close()
-                throw error
-            }
-        }
-        let supervisor = Supervisor(
-            pools: pools, config: settings, reload: loadConfig, factory: GatehouseEntry.makeApp,
-            logger: GatehouseEntry.logger(settings, label: "gatehouse.serve"))
-        let status = supervisor.run()
+        let status = try GatehouseEntry.server.serve(reload: loadConfig)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -24,7 +24,8 @@ struct UserCommand: ParsableCommand {
         @Option(help: "Email address.") var email: String?
         @Option(help: "Full name.") var fullName: String?
         @Option(help: ArgumentHelp("Scopes granted directly, comma-separated.", valueName: "scopes")) var scopes: [String] = []
-        @Flag(help: "Create the user disabled: its credentials are answered 400 Inactive user.") var disabled = false
+        @Flag(help: "Create the user disabled: its logins open nothing but routes for inactive users (see user disable).")
+        var disabled = false
         @OptionGroup var password: PasswordOptions
 
         func run() throws {
@@ -102,7 +103,14 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Disable: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable a user: logins and their tokens and keys are refused.")
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user: their tokens and API keys stop working at once.",
+            discussion: """
+                A disabled user's password still gets a token from POST /token (tutorial005 answers so), \
+                but it and HTTP Basic open only routes that accept inactive users; every other route \
+                answers 400 Inactive user, and /check 403. With refuse_disabled_login = true the login \
+                itself is refused.
+                """)
         @OptionGroup var options: ConfigOptions
         @Argument var name: String
         func run() throws { try setDisabled(options, name, true) }

@@ -1,10 +1,12 @@
 import ArgumentParser
+import Gatehouse
 
 struct GatehouseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "OAuth2 password login, JWT, API keys, scopes and CORS for an nginx site, as a FastCGI responder.",
-        subcommands: [ServeCommand.self, RequestCommand.self, MigrateCommand.self, UserCommand.self, RoleCommand.self, APIKeyCommand.self]
+        version: "gatehouse \(Version.current) (commit \(buildCommit))",
+        subcommands: [ServeCommand.self, RequestCommand.self, MigrateCommand.self, UserCommand.self, RoleCommand.self, APIKeyCommand.self, ConfigCommand.self]
     )
 }
 

@@ -62,6 +62,35 @@ final class TestApp {
         return try XCTUnwrap(JSON.parse(r.body)["access_token"]?.stringValue)
     }
 
+    /// The claims /token would issue to `username` now (uid 999 for a name nobody has), with
+    /// `overriding` replacing or adding claims.
+    func claims(for username: String, scope: String, overriding: [(String, JSON)] = []) -> [(String, JSON)] {
+        let user = (try? app.store.user(named: username)) ?? nil
+        var claims: [(String, JSON)] = [
+            ("sub", .string(username)), ("scope", .string(scope)), ("exp", .int(Int(now) + 1800)), ("iat", .int(Int(now))),
+            ("uid", .int(Int(user?.id ?? 999))), ("cv", .int(Int(user?.credentialVersion ?? 0))),
+        ]
+        for (name, value) in overriding {
+            if let i = claims.firstIndex(where: { $0.0 == name }) { claims[i].1 = value } else { claims.append((name, value)) }
+        }
+        return claims
+    }
+
+    /// An introspector (permission tokens:introspect, over Basic) asks about `token`.
+    func introspect(_ token: String) -> Response {
+        if (try? app.store.user(named: "introspector")) == nil {
+            _ = try? app.store.createRole(name: "introspection", permissions: [Permissions.introspectTokens], now: now)
+            if let user = try? addUser("introspector", "introspectorpass") {
+                try? app.store.grantRole(userID: user.id, role: "introspection")
+            }
+        }
+        let form = "token=" + token.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        return request("POST", "/token/introspect", headers: [
+            ("Authorization", TestApp.basic("introspector", "introspectorpass")),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ], body: form)
+    }
+
     static func basic(_ user: String, _ password: String) -> String {
         "Basic " + Base64.encode(Array("\(user):\(password)".utf8))
     }

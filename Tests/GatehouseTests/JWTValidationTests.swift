@@ -6,10 +6,12 @@ final class JWTValidationTests: XCTestCase {
     let now: Int64 = 1_700_000_000
     let hs256Header = #"{"alg":"HS256","typ":"JWT"}"#
 
+    /// PyJWT's rules unless `maxLifetime` is given: the tests below compare with PyJWT.
     func keySet(_ key: JWTKey? = nil, verify: [JWTKey] = [], leeway: Int64 = 0, audience: String? = nil,
-                issuer: String? = nil, maxLength: Int = 8192) throws -> JWTKeySet {
+                issuer: String? = nil, maxLength: Int = 8192, maxLifetime: Int64? = nil) throws -> JWTKeySet {
         try JWTKeySet(signingKey: key ?? TestKeys.hmac(), verificationKeys: verify,
-                      claims: JWTClaims(leeway: leeway, audience: audience, issuer: issuer), maxTokenLength: maxLength)
+                      claims: JWTClaims(leeway: leeway, audience: audience, issuer: issuer, maxLifetime: maxLifetime),
+                      maxTokenLength: maxLength)
     }
 
     func assertRejected(_ token: String, by keys: JWTKeySet, at time: Int64? = nil, _ expected: JWTError,
@@ -137,6 +139,16 @@ final class JWTValidationTests: XCTestCase {
         assertRejected(try hs256(#"{"exp":1700000000.9}"#), by: keys, .expired)
         assertAccepted(try hs256(#"{"exp":1700000001.5}"#), by: keys)
         assertAccepted(try hs256(#"{"exp":1.7000000015e9}"#), by: keys)
+    }
+
+    func testExpirationIsRequiredAndALifetimeBeyondTheCapRefused() throws {
+        let keys = try keySet(maxLifetime: 86400)
+        assertRejected(try hs256(#"{"sub":"no exp at all"}"#), by: keys, .missingClaim("exp"))
+        assertAccepted(try hs256(#"{"exp":1700086400}"#), by: keys)
+        assertRejected(try hs256(#"{"exp":1700086401}"#), by: keys, .lifetimeTooLong)
+        assertRejected(try hs256(#"{"exp":4102444800}"#), by: keys, .lifetimeTooLong)
+        assertAccepted(try hs256(#"{"exp":1700086410}"#), by: try keySet(leeway: 10, maxLifetime: 86400))
+        XCTAssertEqual(JWTClaims().maxLifetime, 86400, "the default is a day")
     }
 
     func testLeeway() throws {

@@ -116,13 +116,18 @@ final class LoginTests: XCTestCase {
                           #"{"detail":"Could not validate credentials"}"#, headers: [("www-authenticate", "Bearer")])
     }
 
-    func testRevokedScopeStopsWorkingAtOnce() throws {
+    func testRevokedScopeEndsEarlierTokensAtOnce() throws {
         let token = try t.token()
         var user = try XCTUnwrap(t.app.store.user(named: "johndoe"))
         user.scopes = ["items"]
         try t.app.store.updateUser(user, now: t.now)
-        XCTAssertResponse(t.request("GET", "/users/me/", headers: [("Authorization", "Bearer \(token)")]), 401,
-                          #"{"detail":"Not enough permissions"}"#)
+        XCTAssertResponse(t.request("GET", "/users/me/items/", headers: [("Authorization", "Bearer \(token)")]), 401,
+                          #"{"detail":"Could not validate credentials"}"#)
+        user.scopes = ["items", "me"]
+        try t.app.store.updateUser(user, now: t.now)
+        let fresh = try t.token()
+        XCTAssertEqual(t.request("GET", "/users/me/items/", headers: [("Authorization", "Bearer \(fresh)")]).status, 200,
+                       "granting a scope ends nothing")
     }
 
     func testRoutingBeforeAuthentication() {

@@ -77,7 +77,7 @@ final class StoreTests: XCTestCase {
         var loaded = try XCTUnwrap(try store.user(named: "johndoe"))
         XCTAssertEqual(loaded, created)
         XCTAssertEqual(try store.user(id: created.id), created)
-        XCTAssertNil(try store.user(named: "JohnDoe"))
+        XCTAssertEqual(try store.user(named: "JohnDoe"), created, "names compare without case")
         XCTAssertNil(try store.user(id: 999))
 
         loaded.email = nil

@@ -46,7 +46,7 @@ final class TokenKeySetTests: XCTestCase {
         XCTAssertTrue(text.dropLast().allSatisfy { "0123456789abcdef".contains($0) })
 
         // The secret is the hex text: a key made from it verifies the first set's tokens, and a second load reuses it.
-        let token = keys.issue(claims: [("sub", "alice")])
+        let token = keys.issue(claims: [("sub", "alice"), ("exp", 60)])
         let fromText = try JWTKeySet(signingKey: JWTKey.hmac(secret: String(text.dropLast())))
         XCTAssertNoThrow(try fromText.verify(token, now: 0))
         let again = try JWTKeySet.load(config: config)
@@ -67,11 +67,15 @@ final class TokenKeySetTests: XCTestCase {
     func testGroupOrOtherReadableSecretFileIsRefused() throws {
         for mode in [0o640, 0o604, 0o660, 0o644] {
             var config = Config()
-            config.secretKeyFile = try write(String(repeating: "ab", count: 32) + "\n", to: "secret-\(mode)", mode: mode)
+            config.secretKeyFile = try write(LibCrypto.hex(LibCrypto.randomBytes(32)) + "\n", to: "secret-\(mode)", mode: mode)
             assertConfigError(config, contains: "chmod 600")
         }
         var config = Config()
-        config.secretKeyFile = try write(String(repeating: "ab", count: 32), to: "ok", mode: 0o400)
+        config.secretKeyFile = try write(LibCrypto.hex(LibCrypto.randomBytes(32)), to: "ok", mode: 0o400)
+        XCTAssertNoThrow(try JWTKeySet.load(config: config))
+        config.secretKeyFile = try write(String(repeating: "ab", count: 32), to: "weak", mode: 0o400)
+        assertConfigError(config, contains: "too little randomness")
+        config.secretKeyFile = try write(LibCrypto.hex(LibCrypto.randomBytes(32)), to: "ok2", mode: 0o400)
         XCTAssertNoThrow(try JWTKeySet.load(config: config))
     }
 
@@ -94,7 +98,7 @@ final class TokenKeySetTests: XCTestCase {
         config.jwtKeyID = "main"
         let keys = try JWTKeySet.load(config: config)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/never-created"))
-        let token = keys.issue(claims: [("sub", "a")])
+        let token = keys.issue(claims: [("sub", "a"), ("exp", 60)])
         XCTAssertEqual(String(decoding: Base64.urlDecode(token.split(separator: ".")[0])!, as: UTF8.self),
                        #"{"alg":"HS256","typ":"JWT","kid":"main"}"#)
         XCTAssertNoThrow(try JWTKeySet(signingKey: TestKeys.hmac(kid: "main")).verify(token, now: 0))
@@ -103,12 +107,13 @@ final class TokenKeySetTests: XCTestCase {
     func testAsymmetricKeysAndRotationFromFiles() throws {
         let old = try XCTUnwrap(OpenSSLKey.generate(.ec(curve: "P-256")))
         var config = Config()
-        config.jwtAlgorithm = "EdDSA"
+        config.jwtAlgorithm = .EdDSA
         config.jwtKeyID = "new"
         config.jwtPrivateKeyFile = try write(TestKeys.ed25519.privatePEM!, to: "ed.pem")
         config.jwtVerifyKeys = [
-            "old:ES256:" + (try write(old.publicPEM, to: "old.pub.pem")),
-            "legacy:HS256:" + (try write(String(decoding: TestKeys.secret, as: UTF8.self), to: "legacy.secret")),
+            JWTVerifyKey(kid: "old", algorithm: .ES256, path: try write(old.publicPEM, to: "old.pub.pem")),
+            JWTVerifyKey(kid: "legacy", algorithm: .HS256,
+                         path: try write(String(decoding: TestKeys.secret, as: UTF8.self), to: "legacy.secret")),
         ]
         config.jwtAudience = "api"
         config.jwtLeeway = 5
@@ -119,9 +124,9 @@ final class TokenKeySetTests: XCTestCase {
         let mine = keys.issue(claims: [("aud", "api"), ("exp", 100)])
         XCTAssertNoThrow(try keys.verify(mine, now: 104))
         XCTAssertThrowsError(try keys.verify(mine, now: 105)) { XCTAssertEqual($0 as? JWTError, .expired) }
-        let fromOld = try JWTKeySet(signingKey: JWTKey.asymmetric(old, algorithm: .ES256, kid: "old")).issue(claims: [("aud", "api")])
+        let fromOld = try JWTKeySet(signingKey: JWTKey.asymmetric(old, algorithm: .ES256, kid: "old")).issue(claims: [("aud", "api"), ("exp", 60)])
         XCTAssertNoThrow(try keys.verify(fromOld, now: 0))
-        let fromLegacy = try JWTKeySet(signingKey: TestKeys.hmac(kid: "legacy")).issue(claims: [("aud", "api")])
+        let fromLegacy = try JWTKeySet(signingKey: TestKeys.hmac(kid: "legacy")).issue(claims: [("aud", "api"), ("exp", 60)])
         XCTAssertNoThrow(try keys.verify(fromLegacy, now: 0))
         // The legacy HMAC secret does not verify an HS256 token that names no kid: that selects the EdDSA key.
         let noKid = try JWTKeySet(signingKey: TestKeys.hmac()).issue(claims: [("aud", "api")])
@@ -130,7 +135,7 @@ final class TokenKeySetTests: XCTestCase {
 
     func testBadAsymmetricConfigurations() throws {
         var config = Config()
-        config.jwtAlgorithm = "RS256"
+        config.jwtAlgorithm = .RS256
         assertConfigError(config, contains: "jwt_private_key_file: required")
         config.jwtPrivateKeyFile = folder + "/missing.pem"
         assertConfigError(config, contains: "cannot be read")
@@ -142,12 +147,14 @@ final class TokenKeySetTests: XCTestCase {
         assertConfigError(config, contains: "not a readable")
         config.jwtPrivateKeyFile = try write(TestKeys.rsa.privatePEM!, to: "rsa.pem")
         XCTAssertNoThrow(try JWTKeySet.load(config: config))
-        config.jwtVerifyKeys = ["x:none:/dev/null"]
-        assertConfigError(config, contains: "unsupported algorithm 'none'")
-        config.jwtVerifyKeys = [":RS256:" + config.jwtPrivateKeyFile!]
-        assertConfigError(config, contains: "expected kid:ALG")
+        // The setting's own parse refuses what no key could be.
+        for (entry, fragment) in [("x:none:/dev/null", "unsupported algorithm 'none'"), (":RS256:/k.pem", "expected kid:ALG")] {
+            XCTAssertThrowsError(try config.set("jwt_verify_keys", entry, origin: .defaultValue)) {
+                XCTAssertTrue("\($0)".contains(fragment), "\($0)")
+            }
+        }
         config.jwtKeyID = "a"
-        config.jwtVerifyKeys = ["a:RS256:" + config.jwtPrivateKeyFile!]
+        try config.set("jwt_verify_keys", "a:RS256:" + config.jwtPrivateKeyFile!, origin: .defaultValue)
         assertConfigError(config, contains: "more than one key")
     }
 

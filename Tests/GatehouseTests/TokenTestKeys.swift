@@ -10,10 +10,10 @@ enum TestKeys {
         try JWTKey.hmac(secret: secret, algorithm: algorithm, kid: kid)
     }
 
-    static let rsa = OpenSSLKey.generate(.rsa(bits: 2048))!
-    static let p256 = OpenSSLKey.generate(.ec(curve: "P-256"))!
-    static let p384 = OpenSSLKey.generate(.ec(curve: "P-384"))!
-    static let ed25519 = OpenSSLKey.generate(.ed25519)!
+    nonisolated(unsafe) static let rsa = OpenSSLKey.generate(.rsa(bits: 2048))!
+    nonisolated(unsafe) static let p256 = OpenSSLKey.generate(.ec(curve: "P-256"))!
+    nonisolated(unsafe) static let p384 = OpenSSLKey.generate(.ec(curve: "P-384"))!
+    nonisolated(unsafe) static let ed25519 = OpenSSLKey.generate(.ed25519)!
 
     static func openSSLKey(for algorithm: JWSAlgorithm) -> OpenSSLKey? {
         switch algorithm.family {

@@ -32,9 +32,9 @@ final class CLITests: XCTestCase {
     }
 
     func run(_ args: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
-        let binary = ProcessInfo.processInfo.environment["GATEHOUSE_BIN"] ?? Self.packageRoot + "/.build/debug/gatehouse"
+        let binary = ProcessInfo.processInfo.environment["GH_BIN"] ?? Self.packageRoot + "/.build/debug/gatehouse"
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            XCTFail("no gatehouse binary at \(binary): run `swift build` or set GATEHOUSE_BIN")
+            XCTFail("no gatehouse binary at \(binary): run `swift build` or set GH_BIN")
             throw CLIFailure()
         }
         let process = Process()
@@ -77,8 +77,8 @@ final class CLITests: XCTestCase {
     let bcryptHash = "$2b$04$cVWp4XaNU8a4v1uMRum2SO026BWLIoQMD/TXg5uZV.0P.uO8m3YEm"
 
     func testMigrateCreatesPrivateDatabase() throws {
-        XCTAssertEqual(try gatehouse("migrate"), ok("\(dataDir!)/gatehouse.sqlite3: schema version 1\n"))
-        XCTAssertEqual(try gatehouse("migrate"), ok("\(dataDir!)/gatehouse.sqlite3: schema version 1\n"))
+        XCTAssertEqual(try gatehouse("migrate"), ok("\(dataDir!)/gatehouse.sqlite3: schema version 2\n"))
+        XCTAssertEqual(try gatehouse("migrate"), ok("\(dataDir!)/gatehouse.sqlite3: schema version 2\n"))
         let attributes = try FileManager.default.attributesOfItem(atPath: dataDir + "/gatehouse.sqlite3")
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
         let folder = try FileManager.default.attributesOfItem(atPath: dataDir)
@@ -139,9 +139,9 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try gatehouse("user", "add", "dave", "--password-stdin", stdin: "\n"), error("the password is empty"))
         XCTAssertEqual(try gatehouse("user", "add", "dave", "--password-stdin", stdin: ""), error("no password on standard input"))
         XCTAssertEqual(try gatehouse("user", "add", "dave", "--password-hash", "$argon2id$v=19$m=4194305,t=1,p=1$Y2/dvbg59yg$D0mTHBqdNGlyEjfjj3Y4PA"),
-                       error("--password-hash: not an Argon2 or bcrypt PHC string Gatehouse can verify"))
+                       error("--password-hash: its cost (m=4194305, t=1, p=1) is above what Gatehouse verifies: m ≤ 4096, t ≤ 4, p ≤ 16 (argon2_max_memory_kib, argon2_max_time_cost, argon2_max_parallelism)"))
         XCTAssertEqual(try gatehouse("user", "add", "dave", "--password-hash", "plaintext"),
-                       error("--password-hash: not an Argon2 or bcrypt PHC string Gatehouse can verify"))
+                       error("--password-hash: not an Argon2 or bcrypt PHC string"))
         XCTAssertEqual(try gatehouse("user", "add", "x' OR '1'='1", "--password-hash", bcryptHash),
                        error("invalid username 'x' OR '1'='1': use 1 to 64 characters among A-Z a-z 0-9 . _ @ + -"))
         XCTAssertEqual(try gatehouse("user", "add", "evil\u{1B}[2J", "--password-hash", bcryptHash),
@@ -227,7 +227,7 @@ final class CLITests: XCTestCase {
         let other = root + "/elsewhere"
         let file = root + "/gatehouse.conf"
         try "database = \(other)/users.db\npassword_min_length = 12\n".write(toFile: file, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try gatehouse("migrate", "--config", file), ok("\(other)/users.db: schema version 1\n"))
+        XCTAssertEqual(try gatehouse("migrate", "--config", file), ok("\(other)/users.db: schema version 2\n"))
         XCTAssertEqual(try gatehouse("user", "add", "alice", "--password-stdin", "--config", file, stdin: "elevenchars\n"),
                        error("the password is too short: at least 12 characters are required"))
         XCTAssertEqual(try gatehouse("user", "list", "--config", root + "/missing.conf"),
@@ -236,14 +236,53 @@ final class CLITests: XCTestCase {
                        error("environment variable GATEHOUSE_ARGON2_TIME_COST: expected an integer from 1 to 100, got '0'"))
     }
 
+    func testConfigCommands() throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let example = try gatehouse("config", "example")
+        XCTAssertEqual(example.status, 0)
+        XCTAssertTrue(example.stdout.contains("\n# listen = unix:/run/gatehouse/gatehouse.sock\n"), example.stdout)
+        let file = root + "/gatehouse.conf"
+        try example.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try gatehouse("config", "check", file), ok("ok\n"))
+
+        try "workers = 3\nlogin_nice = 99\n".write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try gatehouse("config", "check", file),
+                       error("config key 'login_nice' (\(file):2): expected an integer from 0 to 19, got '99'"))
+
+        try "workers = 3\nscope.read = Read things.\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let secret = "a-secret-that-is-long-enough-for-hs256-0123"
+        let shown = try gatehouse("config", "show", "--config", file, environment: ["GATEHOUSE_SECRET_KEY": secret])
+        XCTAssertEqual(shown.status, 0, shown.stderr)
+        let rows = shown.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        XCTAssertTrue(rows.contains("workers 3 \(file):1"), shown.stdout)
+        XCTAssertTrue(rows.contains("secret_key ******** GATEHOUSE_SECRET_KEY"), shown.stdout)
+        XCTAssertTrue(rows.contains("data_dir \(dataDir!) GATEHOUSE_DATA_DIR"), shown.stdout)
+        XCTAssertTrue(rows.contains("log_level info default"), shown.stdout)
+        XCTAssertTrue(rows.contains("scope.read Read things. \(file):2"), shown.stdout)
+        XCTAssertFalse(shown.stdout.contains(secret))
+        XCTAssertEqual(try gatehouse("config", "show", environment: ["GATEHOUSE_WROKERS": "2"]),
+                       error("environment variable GATEHOUSE_WROKERS: unknown setting 'wrokers'"))
+    }
+
+    /// Walks the command tree as `--help` lists it, so a new subcommand is covered without a line here.
     func testHelpForEverySubcommand() throws {
-        for args in [["migrate"], ["user"], ["user", "add"], ["user", "list"], ["user", "show"], ["user", "set-password"],
-                     ["user", "disable"], ["user", "enable"], ["user", "grant"], ["user", "revoke"], ["user", "grant-role"],
-                     ["user", "revoke-role"], ["user", "delete"], ["role"], ["role", "add"], ["role", "grant"],
-                     ["role", "revoke"], ["role", "list"], ["role", "delete"]] {
+        var visited: [[String]] = []
+        var pending: [[String]] = [[]]
+        while let args = pending.popLast() {
             let process = try run(args + ["--help"])
             XCTAssertEqual(process.status, 0, args.joined(separator: " "))
-            XCTAssertTrue(process.stdout.contains("USAGE: gatehouse \(args.joined(separator: " "))"), process.stdout)
+            XCTAssertTrue(process.stdout.contains("USAGE: gatehouse" + args.map { " " + $0 }.joined()), process.stdout)
+            visited.append(args)
+            guard let section = process.stdout.components(separatedBy: "SUBCOMMANDS:").dropFirst().first else { continue }
+            // A subcommand's line is indented two spaces; its help wraps at a deeper indent.
+            for line in section.split(separator: "\n") where line.hasPrefix("  ") && !line.hasPrefix("   ") {
+                guard let name = line.split(separator: " ").first, name.allSatisfy({ $0.isLowercase || $0 == "-" }),
+                      name != "help" else { continue }
+                pending.append(args + [String(name)])
+            }
+        }
+        for expected in [["serve"], ["user", "add"], ["role", "delete"], ["apikey", "revoke"], ["config", "show"], ["migrate"]] {
+            XCTAssertTrue(visited.contains(expected), "\(expected) in \(visited)")
         }
         XCTAssertTrue(try gatehouse("user", "add", "--help").stdout.contains("--config <file>"))
     }

@@ -44,9 +44,9 @@ final class Harness {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// GATEHOUSE_BIN, else the debug build of this package.
+    /// GH_BIN, else the debug build of this package.
     static var binary: String {
-        ProcessInfo.processInfo.environment["GATEHOUSE_BIN"]
+        ProcessInfo.processInfo.environment["GH_BIN"]
             ?? packageRoot.appendingPathComponent(".build/debug/gatehouse").path
     }
 
@@ -74,11 +74,12 @@ final class Harness {
 
     static func start(
         config: [String: String] = [:], prefix: String = "/auth", workers: Int = 2, server: Server = .serve,
+        serverBinary: String = Harness.binary,
         nginxHTTPDirectives: String = "",
         nginxServerDirectives: String = ""
     ) throws -> Harness {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw HarnessError("no gatehouse binary at \(binary): run swift build first or set GATEHOUSE_BIN")
+            throw HarnessError("no gatehouse binary at \(binary): run swift build first or set GH_BIN")
         }
         var template = Array("/tmp/gatehouse-it-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
@@ -90,7 +91,7 @@ final class Harness {
             settings.merge(config) { $1 }
             try h.writeConfig(settings)
             try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
-            try h.startServer(server)
+            try h.startServer(server, binary: serverBinary)
             let loginPool = server == .serve && !["false", "no", "off", "0"].contains(settings["login_pool"]?.lowercased() ?? "true")
             try h.startNginx(loginSocket: loginPool ? h.loginSocketPath : h.socketPath, httpDirectives: nginxHTTPDirectives,
                              serverDirectives: nginxServerDirectives)
@@ -108,7 +109,8 @@ final class Harness {
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    private func startServer(_ kind: Server) throws {
+    /// `binary` serves (gatehouse, or a site's own server built on Gatehouse); the CLI is always gatehouse.
+    private func startServer(_ kind: Server, binary: String) throws {
         let process = Process()
         let log = FileHandle(forWritingAtPath: try Harness.createFile(dir + "/gatehouse.log"))
         process.standardOutput = log
@@ -116,11 +118,11 @@ final class Harness {
         process.environment = Harness.cleanEnvironment(["GATEHOUSE_CONFIG": configPath])
         switch kind {
         case .serve:
-            process.executableURL = URL(fileURLWithPath: Harness.binary)
+            process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["serve", "--config", configPath, "--listen", "unix:" + socketPath, "--socket-mode", "0666"]
         case .spawnFCGI:
             process.executableURL = URL(fileURLWithPath: "/usr/bin/spawn-fcgi")
-            process.arguments = ["-s", socketPath, "-M", "0666", "-n", "--", Harness.binary]
+            process.arguments = ["-s", socketPath, "-M", "0666", "-n", "--", binary]
         }
         try process.run()
         server = process
@@ -234,7 +236,7 @@ final class Harness {
             }
         }
         nginx = nil
-        if ProcessInfo.processInfo.environment["GATEHOUSE_KEEP_TMP"] == nil {
+        if ProcessInfo.processInfo.environment["GH_TEST_KEEP_TMP"] == nil {
             try? FileManager.default.removeItem(atPath: dir)
         }
     }

@@ -121,7 +121,7 @@ final class HostileInputThroughNginxTests: E2ETestCase {
             XCTAssertAnswer(q, 401, E2E.invalidAPIKey, [("www-authenticate", "APIKey")])
         }
         // The admin views never show a password hash.
-        let admin = try e.token("root", "rootpass", scope: "me")
+        let admin = try e.token("root", "rootpass", scope: "me users:read")
         XCTAssertEqual(try e.bearer("/auth/users/?limit=100", admin).status, 200)
         XCTAssertEqual(try e.bearer("/auth/users/1", admin).status, 200)
         XCTAssertEqual(try e.bearer("/auth/users/me/api-keys", token).status, 200)

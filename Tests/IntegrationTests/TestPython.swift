@@ -5,12 +5,12 @@ import XCTest
 enum TestPython {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    /// GATEHOUSE_TEST_PYTHON, else `<root>/.venv/bin/python`; a failure, never a skip, when neither is there.
+    /// GH_TEST_PYTHON, else `<root>/.venv/bin/python`; a failure, never a skip, when neither is there.
     static func path(file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let python = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_PYTHON"]
+        let python = ProcessInfo.processInfo.environment["GH_TEST_PYTHON"]
             ?? Harness.packageRoot.appendingPathComponent(".venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            let message = "no Python at \(python): set GATEHOUSE_TEST_PYTHON or run `make venv`"
+            let message = "no Python at \(python): set GH_TEST_PYTHON or run `make venv`"
             XCTFail(message, file: file, line: line)
             throw Failure(description: message)
         }

@@ -6,11 +6,12 @@ TestClient so that a ROOT_PATH (the prefix nginx strips) adds `servers` exactly 
 FastAPI does. The handlers are never called: only their signatures matter.
 """
 
+import http.client
 import sys
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Query, Security
+from fastapi import Depends, FastAPI, Form, Query, Security
 from fastapi.security import (
     APIKeyCookie,
     APIKeyHeader,
@@ -37,6 +38,17 @@ api_key_cookie = APIKeyCookie(name="api_key", auto_error=False)
 http_basic = HTTPBasic(auto_error=False)
 
 
+class HTTPError(BaseModel):
+    detail: str
+
+
+def answers(*errors, alternatives=()):
+    """Gatehouse's Route.alternatives and errorStatuses, as FastAPI's `responses=`."""
+    declared = {status: {"description": http.client.responses[status]} for status in alternatives}
+    declared.update({status: {"model": HTTPError} for status in sorted(errors)})
+    return declared
+
+
 class Token(BaseModel):
     access_token: str
     token_type: str
@@ -49,9 +61,14 @@ class User(BaseModel):
     disabled: bool | None = None
 
 
+ScopeToken = Annotated[str, Field(pattern=r"^[!#-\[\]-~]+$", max_length=128)]
+RoleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._@+:-]+$", max_length=64)]
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+
+
 class APIKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = []
+    scopes: list[ScopeToken] = []
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 
@@ -82,11 +99,11 @@ class UserRead(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    email: str | None = Field(default=None, max_length=320)
-    full_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, pattern=PRINTABLE)
+    full_name: str | None = Field(default=None, max_length=200, pattern=PRINTABLE)
     disabled: bool | None = None
-    scopes: list[str] | None = None
-    roles: list[str] | None = None
+    scopes: list[ScopeToken] | None = None
+    roles: list[RoleName] | None = None
     password: str | None = Field(default=None, min_length=1, max_length=1024)
 
 
@@ -136,32 +153,32 @@ async def admin_user(
 app = FastAPI(title="Gatehouse", version="0.1.0")
 
 
-@app.post("/token", response_model=Token)
+@app.post("/token", response_model=Token, responses=answers(400, 503))
 async def login_for_access_token(form_data: Annotated[OAuth2PasswordRequestForm, Depends()]):
     pass
 
 
-@app.get("/users/me/", response_model=User)
+@app.get("/users/me/", response_model=User, responses=answers(400, 401, 503))
 async def read_users_me(user: Annotated[User, Security(reading_user, scopes=["me"])]):
     pass
 
 
-@app.get("/users/me/api-keys", response_model=list[APIKey])
-async def list_api_keys(user: Annotated[User, Security(writing_user, scopes=["me"])]):
+@app.get("/users/me/api-keys", response_model=list[APIKey], responses=answers(400, 401, 503))
+async def list_api_keys(user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 
-@app.post("/users/me/api-keys", response_model=APIKeyCreated, status_code=201)
+@app.post("/users/me/api-keys", response_model=APIKeyCreated, status_code=201, responses=answers(400, 401, 403, 503))
 async def create_api_key(body: APIKeyCreate, user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 
-@app.delete("/users/me/api-keys/{key_id}", status_code=204)
-async def revoke_api_key(key_id: str, user: Annotated[User, Security(writing_user, scopes=["me"])]):
+@app.delete("/users/me/api-keys/{key_id}", status_code=204, responses=answers(400, 401, 404, 503))
+async def revoke_api_key(key_id: str, user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 
-@app.get("/users/", response_model=list[UserRead])
+@app.get("/users/", response_model=list[UserRead], responses=answers(400, 401, 403, 503))
 async def list_users(
     user: Annotated[User, Depends(admin_user)],
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -170,31 +187,38 @@ async def list_users(
     pass
 
 
-@app.get("/users/{user_id}", response_model=UserRead)
+@app.get("/users/{user_id}", response_model=UserRead, responses=answers(400, 401, 403, 404, 503))
 async def read_user(user_id: int, user: Annotated[User, Depends(admin_user)]):
     pass
 
 
-@app.patch("/users/{user_id}", response_model=UserRead)
+@app.patch("/users/{user_id}", response_model=UserRead, responses=answers(400, 401, 403, 404, 503, alternatives=[204]))
 async def update_user(user_id: int, body: UserUpdate, user: Annotated[User, Depends(admin_user)]):
     pass
 
 
-@app.delete("/users/{user_id}", status_code=204)
+@app.delete("/users/{user_id}", status_code=204, responses=answers(400, 401, 403, 404, 503))
 async def delete_user(user_id: int, user: Annotated[User, Depends(admin_user)]):
     pass
 
 
-@app.get("/check", status_code=204)
-async def check(user: Annotated[User, Depends(reading_user)], scope: str | None = None):
+@app.get("/check", status_code=204, responses=answers(401, 403, 503))
+async def check(
+    caller: Annotated[User, Depends(reading_user)],
+    scope: str | None = None,
+    role: str | None = None,
+    permission: str | None = None,
+    user: str | None = None,
+):
     return None
 
 
-http_bearer = HTTPBearer(auto_error=True)
-
-
-@app.get("/token/introspect")
-async def introspect_token(credentials: Annotated[HTTPAuthorizationCredentials, Depends(http_bearer)]):
+@app.post("/token/introspect", responses=answers(400, 401, 403, 503))
+async def introspect_token(
+    token: Annotated[str, Form()],
+    caller: Annotated[User, Depends(admin_user)],
+    token_type_hint: Annotated[str | None, Form()] = None,
+):
     return {}
 
 
@@ -203,12 +227,12 @@ async def health():
     pass
 
 
-@app.get("/users/me/items/")
+@app.get("/users/me/items/", responses=answers(400, 401, 503))
 async def read_own_items(user: Annotated[User, Security(active_reading_user, scopes=["items"])]):
     pass
 
 
-@app.get("/status/")
+@app.get("/status/", responses=answers(401, 503))
 async def read_system_status(user: Annotated[User, Depends(reading_user)]):
     pass
 

@@ -2,7 +2,7 @@
 /// answer for `OPTIONS` requests that carry `Origin` and
 /// `Access-Control-Request-Method`, and headers added to every other response.
 /// Header names are lowercase, as Starlette sends them over ASGI.
-public struct CORSPolicy: Sendable {
+public struct CORSPolicy {
     /// What `cors_allow_methods = *` stands for.
     static let allMethods = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY"]
     /// Always allowed in preflights, whatever `cors_allow_headers` says.
@@ -117,13 +117,18 @@ public struct CORSPolicy: Sendable {
             return
         }
         for (name, value) in simpleHeaders { response.headers.set(name, value) }
-        if allowAllOrigins ? allowCredentials : isAllowed(origin: origin) {
+        if !isAllowed(origin: origin) {
+            response.headers.remove("access-control-allow-origin")
+        } else if !allowAllOrigins || allowCredentials {
             response.headers.set("access-control-allow-origin", origin)
         }
         CORSPolicy.appendVaryOrigin(&response.headers)
     }
 
+    /// `null` (sandboxed frames, file: pages, some redirects) is any page at all: it is
+    /// allowed only when listed by name, never by `*` or a pattern.
     func isAllowed(origin: String) -> Bool {
+        if origin == "null" { return allowOrigins.contains(origin) }
         if allowAllOrigins { return true }
         if let allowOriginRegex, allowOriginRegex.matchesWhole(origin) { return true }
         return allowOrigins.contains(origin)

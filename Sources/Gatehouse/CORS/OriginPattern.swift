@@ -1,6 +1,6 @@
 /// `cors_allow_origin_regex`, compiled once and matched like Python's `re.fullmatch`:
 /// the whole origin, scalar by scalar (an origin is latin-1 text, not grapheme clusters).
-struct OriginPattern: @unchecked Sendable {
+struct OriginPattern {
     // Regex<AnyRegexOutput> is not declared Sendable; this one is never mutated after
     // init and matching does not mutate it either.
     private let regex: Regex<AnyRegexOutput>

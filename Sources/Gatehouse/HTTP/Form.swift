@@ -43,7 +43,7 @@ public struct Form: Sendable {
         guard String(validating: body, as: UTF8.self) != nil else {
             throw HTTPError(400, "There was an error parsing the body")
         }
-        let pairs = QueryParameters(parsing: body).pairs
+        let pairs = QueryParameters(parsing: body, maxPairs: maxFields + 1).pairs
         guard pairs.count <= maxFields else {
             throw HTTPError(400, "Too many fields. Maximum number of fields is \(maxFields).")
         }

@@ -24,6 +24,7 @@ public struct HTTPError: Error, Sendable {
     public static let notFound = HTTPError(404, "Not Found")
     public static let internalServerError = HTTPError(500, "Internal Server Error")
     public static let bodyTooLarge = HTTPError(413, "Request body too large")
+    public static let serviceUnavailable = HTTPError(503, "Service unavailable", headers: Headers([("retry-after", "1")]))
 
     public static func methodNotAllowed(allow: [String]) -> HTTPError {
         HTTPError(405, "Method Not Allowed", headers: Headers([("allow", allow.joined(separator: ", "))]))

@@ -205,6 +205,30 @@ extension Model {
     }
 }
 
+/// A handler's value that does not fit its route's declaration: a bug, never the client's.
+public struct RenderError: Error, CustomStringConvertible {
+    public let route: String
+    public let problem: String
+    public var description: String { "response of \(route): \(problem)" }
+}
+
+extension Model {
+    /// The value as this model's object: its fields in declared order, none missing, none extra.
+    func render(_ value: JSON, route: String) throws(RenderError) -> JSON {
+        guard case let .object(members) = value else { throw RenderError(route: route, problem: "\(name) is not an object") }
+        let names = fields.map(\.name)
+        if let extra = members.first(where: { !names.contains($0.0) }) {
+            throw RenderError(route: route, problem: "\(name) has no field '\(extra.0)'")
+        }
+        return .object(try fields.map { field throws(RenderError) in
+            guard let member = members.last(where: { $0.0 == field.name }) else {
+                throw RenderError(route: route, problem: "\(name).\(field.name) is missing")
+            }
+            return member
+        })
+    }
+}
+
 /// What `Model.check` throws: every reason a value was refused, in order.
 public struct ValidationIssues: Error, Sendable {
     public var issues: [ValidationIssue]

@@ -4,9 +4,15 @@
 public struct QueryParameters: Sendable, Sequence {
     public private(set) var pairs: [(name: String, value: String)]
 
-    public init(parsing raw: String) {
+    /// Stops after `maxPairs` pairs, so that a flood of fields is refused without decoding it.
+    public init(parsing raw: String, maxPairs: Int = .max) {
         pairs = []
-        for segment in raw.split(separator: "&", omittingEmptySubsequences: true) {
+        var rest = Substring(raw)
+        while !rest.isEmpty, pairs.count < maxPairs {
+            let end = rest.utf8.firstIndex(of: UInt8(ascii: "&")) ?? rest.endIndex
+            let segment = rest[..<end]
+            rest = end == rest.endIndex ? "" : rest[rest.index(after: end)...]
+            if segment.isEmpty { continue }
             if let eq = segment.firstIndex(of: "=") {
                 pairs.append((
                     PercentEncoding.decodeFormComponent(segment[..<eq]),
@@ -18,8 +24,8 @@ public struct QueryParameters: Sendable, Sequence {
         }
     }
 
-    public init(parsing bytes: [UInt8]) {
-        self.init(parsing: String(decoding: bytes, as: UTF8.self))
+    public init(parsing bytes: [UInt8], maxPairs: Int = .max) {
+        self.init(parsing: String(decoding: bytes, as: UTF8.self), maxPairs: maxPairs)
     }
 
     /// The last value of a name, as Starlette's `QueryParams[...]`/FormData give it.

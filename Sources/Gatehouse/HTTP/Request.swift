@@ -13,6 +13,9 @@ public struct Request: Sendable {
     /// "https" when the web server says HTTPS is on.
     public var scheme: String
     public var remoteAddress: String
+    /// SERVER_NAME and SERVER_PORT: who the web server says it is, whatever Host says.
+    public var serverName: String
+    public var serverPort: String
     /// Filled by the router.
     public var pathParameters: [String: String] = [:]
     /// Set by the adapter when CONTENT_LENGTH is over the limit; the body was not read.
@@ -21,7 +24,7 @@ public struct Request: Sendable {
     public init(
         method: String, path: String, scriptName: String = "", rawQuery: String = "",
         headers: Headers = Headers(), body: [UInt8] = [], scheme: String = "http",
-        remoteAddress: String = ""
+        remoteAddress: String = "", serverName: String = "localhost", serverPort: String = ""
     ) {
         self.method = method
         self.path = path.hasPrefix("/") ? path : "/" + path
@@ -31,6 +34,18 @@ public struct Request: Sendable {
         self.body = body
         self.scheme = scheme
         self.remoteAddress = remoteAddress
+        self.serverName = serverName
+        self.serverPort = serverPort
+    }
+
+    /// `SERVER_NAME[:SERVER_PORT]`, the port left out when it is the scheme's default.
+    public var serverAuthority: String {
+        let name = HostHeader.validated(serverName) ?? "localhost"
+        let defaultPort = scheme == "https" ? "443" : "80"
+        guard !serverPort.isEmpty, serverPort != defaultPort, serverPort.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            return name
+        }
+        return name + ":" + serverPort
     }
 
     public var query: QueryParameters { QueryParameters(parsing: rawQuery) }
@@ -103,5 +118,40 @@ extension StringProtocol {
         let last = utf8.lastIndex(where: { !isSpace($0) })!
         // Only ASCII bytes are cut, so the rest is whole UTF-8.
         return String(decoding: utf8[first...last], as: UTF8.self)
+    }
+}
+
+/// A Host header that may be written back into a URL: RFC 3986's host (a name of
+/// unreserved characters, or a bracketed IPv6 literal) and an optional port. Anything
+/// else (userinfo, a path, control bytes, sub-delimiters) is refused.
+public enum HostHeader {
+    public static func validated(_ value: String) -> String? {
+        let bytes = Array(value.utf8)
+        guard !bytes.isEmpty, bytes.count <= 262 else { return nil }
+        var hostEnd = bytes.count
+        if bytes[0] == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close > 1,
+                  bytes[1..<close].allSatisfy({ isHex($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+            else { return nil }
+            hostEnd = close + 1
+        } else {
+            if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) { hostEnd = colon }
+            guard hostEnd > 0, hostEnd <= 253, bytes[..<hostEnd].allSatisfy(isNameByte) else { return nil }
+        }
+        if hostEnd < bytes.count {
+            let port = bytes[(hostEnd + 1)...]
+            guard bytes[hostEnd] == UInt8(ascii: ":"), (1...5).contains(port.count),
+                  port.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        }
+        return value
+    }
+
+    static func isHex(_ b: UInt8) -> Bool {
+        (0x30...0x39).contains(b) || (0x41...0x46).contains(b) || (0x61...0x66).contains(b)
+    }
+
+    static func isNameByte(_ b: UInt8) -> Bool {
+        (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b)
+            || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
     }
 }

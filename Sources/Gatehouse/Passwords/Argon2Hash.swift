@@ -50,7 +50,7 @@ struct Argon2Hash: Equatable {
             let p = Argon2Hash.number(params[2], key: "p=")
         else { return nil }
         guard (1...limits.maxParallelism).contains(p), (1...limits.maxTimeCost).contains(t),
-            m >= 8 * p, m <= limits.maxMemoryKiB
+            UInt64(m) >= 8 * UInt64(p), m <= limits.maxMemoryKiB
         else { return nil }
         guard let salt = Argon2Hash.decode(fields[1]), Limits.saltLengths.contains(salt.count),
             let hash = Argon2Hash.decode(fields[2]), Limits.hashLengths.contains(hash.count)
@@ -108,6 +108,7 @@ struct Argon2Hash: Equatable {
 
     /// The raw Argon2 output for `password` with these parameters and salt; nil when libargon2 refuses.
     func compute(_ password: [UInt8], outputLength: Int) -> [UInt8]? {
+        PasswordHasher.computations.add(1, ordering: .relaxed)
         var out = [UInt8](repeating: 0, count: outputLength)
         let result = password.withUnsafeBytes { pwd in
             salt.withUnsafeBytes { saltBytes in

@@ -5,6 +5,8 @@ import CXCrypt
 enum Bcrypt {
     /// Costs above this take seconds per attempt: a stored hash asking for more is refused.
     static let maxCost = 16
+    /// bcrypt reads at most this many bytes of a password and ignores the rest.
+    static let maxPasswordBytes = 72
     static let alphabet = Set("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
 
     /// `$2b$12$` + 22 salt characters + 31 hash characters, cost 4…maxCost.
@@ -24,6 +26,7 @@ enum Bcrypt {
         let data = UnsafeMutablePointer<crypt_data>.allocate(capacity: 1)
         defer { data.deallocate() }
         UnsafeMutableRawPointer(data).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<crypt_data>.size)
+        PasswordHasher.computations.add(1, ordering: .relaxed)
         guard let result = crypt_r(password, hash, data) else { return false }
         let computed = Array(String(cString: result).utf8)
         // libxcrypt reports failure with a string starting with '*', never equal to a hash.

@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 /// Hashes new passwords with Argon2id as pwdlib does (same parameters, same PHC
 /// strings), and verifies Argon2 (any variant) and legacy bcrypt hashes.
@@ -10,14 +10,20 @@ public struct PasswordHasher: Sendable {
     public static let hashLength = 32
 
     let limits: Argon2Hash.Limits
+    /// How much costlier than the configured parameters a stored Argon2 hash may be.
+    public static let costMultiple: UInt32 = 4
 
     public init(config: Config) {
         memoryKiB = UInt32(config.argon2MemoryKiB)
         timeCost = UInt32(config.argon2TimeCost)
         parallelism = UInt32(config.argon2Parallelism)
-        // Hashes made elsewhere may be stronger than ours, within reason: up to 1 GiB, t=32, p=64.
+        // Hashes made elsewhere may be stronger than ours, within a small multiple of our cost:
+        // a stored hash asking for more would make every login attempt a denial of service.
+        func bound(_ configured: Int, _ otherwise: UInt32) -> UInt32 { configured > 0 ? UInt32(configured) : otherwise }
         limits = Argon2Hash.Limits(
-            maxMemoryKiB: max(memoryKiB, 1 << 20), maxTimeCost: max(timeCost, 32), maxParallelism: max(parallelism, 64))
+            maxMemoryKiB: bound(config.argon2MaxMemoryKiB, memoryKiB * PasswordHasher.costMultiple),
+            maxTimeCost: bound(config.argon2MaxTimeCost, timeCost * PasswordHasher.costMultiple),
+            maxParallelism: bound(config.argon2MaxParallelism, max(parallelism * PasswordHasher.costMultiple, 16)))
     }
 
     public struct HashingError: Error, CustomStringConvertible {
@@ -40,6 +46,10 @@ public struct PasswordHasher: Sendable {
         return phc.encoded
     }
 
+    /// Argon2 and bcrypt computations in this process, verifications and new hashes alike:
+    /// what tests count to prove that two paths cost the same.
+    public static let computations = Atomic<Int>(0)
+
     /// Whether `password` matches `hash`. Anything malformed or out of bounds is false.
     public func verify(_ password: String, hash: String) -> Bool {
         if hash.hasPrefix("$argon2") {
@@ -59,6 +69,14 @@ public struct PasswordHasher: Sendable {
             || phc.salt.count != PasswordHasher.saltLength || phc.hash.count != PasswordHasher.hashLength
     }
 
+    /// Whether a login that just verified `password` against `hash` may store a fresh hash of
+    /// it. Not for a bcrypt hash and a password over 72 bytes: bcrypt compared only the first
+    /// 72, so the rest was never proven, and hashing all of it would lock out the owner.
+    public func mayRehash(_ hash: String, from password: String) -> Bool {
+        guard needsRehash(hash) else { return false }
+        return !(hash.hasPrefix("$2") && password.utf8.count > Bcrypt.maxPasswordBytes)
+    }
+
     /// Spends one verification's worth of time, so that an unknown username answers
     /// no faster than a wrong password.
     public func verifyDummy(_ password: String) {
@@ -66,8 +84,19 @@ public struct PasswordHasher: Sendable {
     }
 
     /// Whether `hash` is a PHC string Gatehouse can verify (for `--password-hash`).
-    public func isWellFormed(_ hash: String) -> Bool {
-        Argon2Hash(parsing: hash, limits: limits) != nil || Bcrypt.isWellFormed(hash)
+    public func isWellFormed(_ hash: String) -> Bool { problem(with: hash) == nil }
+
+    /// Why `hash` cannot be stored: not a hash Gatehouse reads, or costlier than it will verify.
+    public func problem(with hash: String) -> String? {
+        if Argon2Hash(parsing: hash, limits: limits) != nil || Bcrypt.isWellFormed(hash) { return nil }
+        let unbounded = Argon2Hash.Limits(maxMemoryKiB: .max, maxTimeCost: .max, maxParallelism: .max)
+        if let phc = Argon2Hash(parsing: hash, limits: unbounded) {
+            return "its cost (m=\(phc.memoryKiB), t=\(phc.timeCost), p=\(phc.parallelism)) is above what Gatehouse verifies: "
+                + "m ≤ \(limits.maxMemoryKiB), t ≤ \(limits.maxTimeCost), p ≤ \(limits.maxParallelism) "
+                + "(argon2_max_memory_kib, argon2_max_time_cost, argon2_max_parallelism)"
+        }
+        if hash.hasPrefix("$2") { return "not a bcrypt hash of cost 4 to \(Bcrypt.maxCost)" }
+        return "not an Argon2 or bcrypt PHC string"
     }
 
     /// The same check with the default configuration's bounds.
@@ -75,24 +104,16 @@ public struct PasswordHasher: Sendable {
         PasswordHasher(config: Config()).isWellFormed(hash)
     }
 
+    /// A hash no password matches, with the configured parameters: verifying against it costs
+    /// exactly what a real verification costs, and making it costs nothing (no hash is computed,
+    /// so neither a CGI run nor a worker's first request pays for two).
     var dummyHash: String {
-        DummyHashes.shared.hash(for: self)
+        Argon2Hash(
+            variant: .argon2id, version: Argon2Hash.version13, memoryKiB: memoryKiB, timeCost: timeCost,
+            parallelism: parallelism, salt: PasswordHasher.dummySalt, hash: PasswordHasher.dummyOutput
+        ).encoded
     }
-}
 
-/// One dummy hash per parameter set, computed on first use.
-final class DummyHashes: @unchecked Sendable {
-    static let shared = DummyHashes()
-    private let lock = NSLock()
-    private var hashes: [[UInt32]: String] = [:]
-
-    func hash(for hasher: PasswordHasher) -> String {
-        let key = [hasher.memoryKiB, hasher.timeCost, hasher.parallelism]
-        lock.lock()
-        defer { lock.unlock() }
-        if let h = hashes[key] { return h }
-        let h = (try? hasher.hash("gatehouse-dummy-password")) ?? "$argon2id$v=19$m=\(key[0]),t=\(key[1]),p=\(key[2])$"
-        hashes[key] = h
-        return h
-    }
+    static let dummySalt = LibCrypto.randomBytes(saltLength)
+    static let dummyOutput = LibCrypto.randomBytes(hashLength)
 }

@@ -1,60 +1,64 @@
 extension App {
-    /// The API's route table: the one source for routing, security checks and /openapi.json.
-    static func routes(config: Config) -> [Route] {
-        let schemes = Schemes(config: config)
+    /// The API's route table: the one source for routing, security checks, the answers'
+    /// shapes and statuses, and /openapi.json.
+    static func routes(config: Config, schemes: Schemes) -> [Route] {
         var routes = [
-            Route("POST", "/token", name: "login_for_access_token", body: .form(Models.loginForm),
-                  response: .model(Models.token), handler: TokenRoute.login),
+            Route("POST", "/token", name: "login_for_access_token", body: .form(LoginForm.self),
+                  response: .model(Models.token), errors: [400, 503], handler: TokenRoute.login),
             Route("GET", "/users/me/", name: "read_users_me",
-                  security: schemes.user(readOnly: true, scopes: ["me"]),
+                  security: schemes.user(scopes: ["me"]),
                   response: .model(Models.user), handler: UserRoutes.readMe),
             Route("GET", "/users/me/api-keys", name: "list_api_keys",
-                  security: schemes.user(readOnly: false, scopes: ["me"]),
+                  security: schemes.login(scopes: ["me"]),
                   response: .list(Models.apiKey), handler: APIKeyRoutes.list),
             Route("POST", "/users/me/api-keys", name: "create_api_key",
-                  security: schemes.login(scopes: ["me"]), body: .json(Models.apiKeyCreate), status: 201,
-                  response: .model(Models.apiKeyCreated), handler: APIKeyRoutes.create),
+                  security: schemes.login(scopes: ["me"]), body: .json(APIKeyCreate.self), status: 201,
+                  response: .model(Models.apiKeyCreated), errors: [403], handler: APIKeyRoutes.create),
             Route("DELETE", "/users/me/api-keys/{key_id}", name: "revoke_api_key",
-                  security: schemes.user(readOnly: false, scopes: ["me"]),
-                  parameters: [.init("key_id", in: .path, .string())], status: 204, response: .empty,
+                  security: schemes.login(scopes: ["me"]),
+                  parameters: [.init("key_id", in: .path, .string())], status: 204, response: .empty, errors: [404],
                   handler: APIKeyRoutes.revoke),
             Route("GET", "/users/", name: "list_users",
-                  security: schemes.admin(permission: "users:read"),
+                  security: schemes.admin(permission: Permissions.readUsers),
                   parameters: [
                       .init("offset", in: .query, .int(minimum: 0), default: 0),
                       .init("limit", in: .query, .int(minimum: 1, maximum: 100), default: 50),
                   ],
                   response: .list(Models.userRead), handler: AdminRoutes.list),
             Route("GET", "/users/{user_id:int}", name: "read_user",
-                  security: schemes.admin(permission: "users:read"),
+                  security: schemes.admin(permission: Permissions.readUsers),
                   parameters: [.init("user_id", in: .path, .int())],
-                  response: .model(Models.userRead), handler: AdminRoutes.read),
+                  response: .model(Models.userRead), errors: [404], handler: AdminRoutes.read),
             Route("PATCH", "/users/{user_id:int}", name: "update_user",
-                  security: schemes.admin(permission: "users:write"), body: .json(Models.userUpdate),
+                  security: schemes.admin(permission: Permissions.writeUsers), body: .json(UserUpdate.self),
                   parameters: [.init("user_id", in: .path, .int())],
-                  response: .model(Models.userRead), handler: AdminRoutes.update),
+                  response: .model(Models.userRead), errors: [400, 403, 404], alternatives: [204],
+                  handler: AdminRoutes.update),
             Route("DELETE", "/users/{user_id:int}", name: "delete_user",
-                  security: schemes.admin(permission: "users:write"),
-                  parameters: [.init("user_id", in: .path, .int())], status: 204, response: .empty,
+                  security: schemes.admin(permission: Permissions.writeUsers),
+                  parameters: [.init("user_id", in: .path, .int())], status: 204, response: .empty, errors: [403, 404],
                   handler: AdminRoutes.delete),
             Route("GET", "/check", name: "check",
-                  security: schemes.user(readOnly: true, scopes: [], activeUser: false),
-                  parameters: [.init("scope", in: .query, .optional(.string()), default: .null)],
-                  status: 204, response: .empty, handler: CheckRoutes.check),
-            Route("GET", "/token/introspect", name: "introspect_token",
-                  security: SecurityRequirement(schemes: [HTTPBearer()], activeUser: false),
+                  security: schemes.user(scopes: [], activeUser: false, keysInQueryAndCookie: true),
+                  parameters: ["scope", "role", "permission", "user"].map {
+                      .init($0, in: .query, .optional(.string()), default: .null)
+                  },
+                  status: 204, response: .empty, errors: [403], handler: CheckRoutes.check),
+            Route("POST", "/token/introspect", name: "introspect_token",
+                  security: schemes.admin(permission: Permissions.introspectTokens), body: .form(IntrospectionForm.self),
                   handler: CheckRoutes.introspect),
-            Route("GET", "/health", name: "health") { _ in .json(.object([("status", "ok")])) },
+            Route("GET", "/health", name: "health") { _ in Output(.object([("status", "ok")])) },
             Route("GET", "/openapi.json", name: "openapi") { context in
-                .json(OpenAPI.document(for: context.app, prefix: context.request.scriptName))
+                Output(OpenAPI.document(for: context.app, prefix: context.request.scriptName))
             },
         ]
         if config.demo {
             routes += [
                 Route("GET", "/users/me/items/", name: "read_own_items",
-                      security: schemes.user(readOnly: true, scopes: ["items", "me"]), handler: UserRoutes.readItems),
+                      security: schemes.user(scopes: ["items", "me"], keysInQueryAndCookie: true),
+                      handler: UserRoutes.readItems),
                 Route("GET", "/status/", name: "read_system_status",
-                      security: schemes.user(readOnly: true, scopes: [], activeUser: false),
+                      security: schemes.user(scopes: [], activeUser: false, keysInQueryAndCookie: true),
                       handler: UserRoutes.status),
             ]
         }
@@ -62,34 +66,39 @@ extension App {
     }
 }
 
-/// The schemes the routes accept, configured once.
-struct Schemes {
-    let bearer = OAuth2PasswordBearer(tokenPath: "token")
-    let keyHeader: APIKeyScheme
-    let keyQuery: APIKeyScheme
-    let keyCookie: APIKeyScheme
-    let basic: HTTPBasic
+/// The schemes routes accept, configured once: what a route of the API or of a site that
+/// builds on Gatehouse names in its requirement.
+public struct Schemes: Sendable {
+    public let bearer: OAuth2PasswordBearer
+    public let keyHeader: APIKeyScheme
+    public let keyQuery: APIKeyScheme
+    public let keyCookie: APIKeyScheme
+    public let basic: HTTPBasic
 
-    init(config: Config) {
+    public init(config: Config) {
+        bearer = OAuth2PasswordBearer(tokenPath: "token")
         keyHeader = APIKeyScheme(.header, name: config.apiKeyHeader)
         keyQuery = APIKeyScheme(.query, name: config.apiKeyQuery)
         keyCookie = APIKeyScheme(.cookie, name: config.apiKeyCookie)
         basic = HTTPBasic(realm: config.basicRealm)
     }
 
-    /// A JWT, an API key or HTTP Basic. Keys in the query or a cookie only where a
-    /// request cannot change anything: a cookie is sent by any page that links here.
-    func user(readOnly: Bool, scopes: [String], activeUser: Bool = true) -> SecurityRequirement {
-        let keys: [any SecurityScheme] = readOnly ? [keyHeader, keyQuery, keyCookie] : [keyHeader]
-        return SecurityRequirement(schemes: [bearer] + keys + [basic], scopes: scopes, activeUser: activeUser)
+    /// A JWT, an API key or HTTP Basic. `keysInQueryAndCookie` also takes a key from the
+    /// query or a cookie: only for routes that change nothing, since a cookie is sent by any
+    /// page that links here and a query string ends up in logs.
+    public func user(scopes: [String], roles: [String] = [], activeUser: Bool = true, keysInQueryAndCookie: Bool = true)
+        -> SecurityRequirement
+    {
+        let keys: [any SecurityScheme] = keysInQueryAndCookie ? [keyHeader, keyQuery, keyCookie] : [keyHeader]
+        return SecurityRequirement(schemes: [bearer] + keys + [basic], scopes: scopes, activeUser: activeUser, roles: roles)
     }
 
-    /// A token or a password: what may mint a new credential.
-    func login(scopes: [String]) -> SecurityRequirement {
+    /// A token or a password: what may mint or manage credentials.
+    public func login(scopes: [String]) -> SecurityRequirement {
         SecurityRequirement(schemes: [bearer, basic], scopes: scopes)
     }
 
-    func admin(permission: String) -> SecurityRequirement {
+    public func admin(permission: String) -> SecurityRequirement {
         SecurityRequirement(schemes: [bearer, keyHeader, basic], permissions: [permission])
     }
 }

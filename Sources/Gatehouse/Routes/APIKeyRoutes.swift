@@ -1,37 +1,35 @@
 /// `/users/me/api-keys`: a user's own keys. The secret is shown once, at creation.
 enum APIKeyRoutes {
-    static func create(_ context: inout Context) throws -> Response {
+    static func create(_ context: inout Context) throws -> Output {
         let app = context.app
-        let user = try context.user
-        let body = try Models.apiKeyCreate.validate(json: context.json)
-        var scopes: [String] = []
-        for scope in body.strings("scopes") ?? [] where !scopes.contains(scope) { scopes.append(scope) }
-        let beyond = scopes.filter { !(context.identity?.scopes.contains($0) ?? false) }
+        let identity = try context.requireIdentity()
+        let user = identity.user
+        let body = try context.body(APIKeyCreate.self)
+        let scopes = body.scopes
+        let beyond = scopes.filter { !identity.scopes.contains($0) && !identity.permissions.contains($0) }
         guard beyond.isEmpty else {
             throw HTTPError(403, "Requested scopes exceed your own: \(beyond.joined(separator: " "))")
         }
         let (record, key) = try APIKeys.issue(
-            in: app.store, userID: user.id, name: body.string("name")!, scopes: scopes,
-            expiresInDays: body.int("expires_in_days"), now: app.now())
-        guard case let .object(members) = json(record) else { throw HTTPError.internalServerError }
-        return .json(.object(members + [("key", .string(key))]), status: 201)
+            in: app.store, userID: user.id, name: body.name, scopes: scopes, expiresInDays: body.expiresInDays, now: app.now())
+        return Output(.object(fields(record) + [("key", .string(key))]))
     }
 
-    static func list(_ context: inout Context) throws -> Response {
+    static func list(_ context: inout Context) throws -> Output {
         let keys = try context.app.store.listAPIKeys(userID: try context.user.id)
-        return .json(.array(keys.map(json)))
+        return Output(.array(keys.map { .object(fields($0)) }))
     }
 
-    static func revoke(_ context: inout Context) throws -> Response {
-        let id = try context.parameters().string("key_id")!
-        guard try context.app.store.revokeAPIKey(id: id, userID: try context.user.id, now: context.app.now()) else {
-            throw HTTPError(404, "API key not found")
-        }
-        return .empty(status: 204)
+    static func revoke(_ context: inout Context) throws -> Output {
+        let owner = try context.user.id
+        guard let id = try context.parameters().string("key_id"),
+              try context.app.store.revokeAPIKey(id: id, userID: owner, now: context.app.now())
+        else { throw HTTPError(404, "API key not found") }
+        return .empty
     }
 
-    static func json(_ key: APIKeyRecord) -> JSON {
-        .object([
+    static func fields(_ key: APIKeyRecord) -> [(String, JSON)] {
+        [
             ("id", .string(key.id)),
             ("name", .string(key.name)),
             ("scopes", .strings(key.scopes)),
@@ -39,6 +37,6 @@ enum APIKeyRoutes {
             ("expires_at", ISOTime.json(key.expiresAt)),
             ("last_used_at", ISOTime.json(key.lastUsedAt)),
             ("revoked_at", ISOTime.json(key.revokedAt)),
-        ])
+        ]
     }
 }

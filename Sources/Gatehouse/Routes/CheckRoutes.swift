@@ -1,36 +1,79 @@
+import Synchronization
+
 /// Routes for the rest of the site: nginx's `auth_request` and token introspection.
 enum CheckRoutes {
-    /// `GET /check?scope=a+b`: 204 when the request's credential is valid, its user active
-    /// and holding every scope asked for; 401 otherwise, or 403 for a valid credential that
-    /// is not enough. nginx's auth_request reads only 2xx, 401 and 403 (anything else is a
-    /// 500 to the client), so the inactive user's 400 becomes 403 here.
-    static func check(_ context: inout Context) throws -> Response {
-        guard let identity = context.identity else { throw HTTPError.internalServerError }
-        let wanted = (try context.parameters().string("scope") ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
+    /// `GET /check?scope=a+b&role=x,y&permission=p&user=u`: 204 when the request's credential
+    /// is valid, its user active, and every rule holds; 401 otherwise, or 403 for a valid
+    /// credential that is not enough. `scope` needs all the scopes listed; `role`, `permission`
+    /// and `user` need one of a comma-separated list, and repeating one needs each. A rule
+    /// Gatehouse does not know denies (403): a typo must never open a location. nginx's
+    /// auth_request reads only 2xx, 401 and 403 (anything else is a 500 to the client), so
+    /// the inactive user's 400 becomes 403 here.
+    static func check(_ context: inout Context) throws -> Output {
+        let identity = try context.requireIdentity()
         if identity.user.disabled { throw HTTPError(403, "Inactive user") }
-        let missing = wanted.filter { !identity.scopes.contains($0) }
-        guard missing.isEmpty else { throw HTTPError(403, "Not enough permissions") }
-        return .empty(status: 204, headers: Headers([
+        for (name, value) in context.request.query.pairs {
+            switch name {
+            case "scope":
+                let wanted = value.split(whereSeparator: \.isWhitespace)
+                guard wanted.allSatisfy({ identity.scopes.contains(String($0)) }) else { throw denied }
+            case "role", "permission", "user":
+                let anyOf = value.split(separator: ",").map(String.init)
+                let held: [String]
+                switch name {
+                case "role": held = identity.user.roles
+                case "permission": held = identity.permissions
+                default: held = [identity.user.username.lowercased()]
+                }
+                guard anyOf.contains(where: { held.contains(name == "user" ? $0.lowercased() : $0) }) else { throw denied }
+            default:
+                unknownRules.reportOnce(name, to: context.app)
+                throw denied
+            }
+        }
+        return Output(headers: Headers([
             ("x-gatehouse-user", identity.user.username),
             ("x-gatehouse-scopes", identity.scopes.joined(separator: " ")),
         ]))
     }
 
-    /// `GET /token/introspect` (HTTPBearer): what the presented token says, in RFC 7662's
-    /// shape; a token that does not verify is `{"active":false}`, never an error.
-    static func introspect(_ context: inout Context) throws -> Response {
-        guard case let .authorization(_, token)? = context.credential else { throw HTTPError.internalServerError }
-        let inactive = Response.json(.object([("active", false)]), headers: noStore)
-        guard let claims = try? context.app.keys.verify(token, now: context.app.now()),
-              let sub = claims.last(where: { $0.0 == "sub" })?.1.stringValue,
-              let user = try context.app.store.user(named: sub), !user.disabled
-        else { return inactive }
-        var members: [(String, JSON)] = [("active", true), ("sub", .string(sub)), ("token_type", "Bearer")]
-        for name in ["scope", "exp", "iat", "nbf", "aud", "iss", "jti"] {
-            if let value = claims.last(where: { $0.0 == name })?.1 { members.append((name, value)) }
-        }
-        return .json(.object(members), headers: noStore)
-    }
+    static let denied = HTTPError(403, "Not enough permissions")
+    static let unknownRules = LoggedOnce()
 
-    static let noStore = Headers([("cache-control", "no-store")])
+    /// `POST /token/introspect` (RFC 7662): for a caller holding `tokens:introspect`, what
+    /// the token in the form grants right now, after the same checks a protected route
+    /// makes (its account, the scopes the account still holds, the account's state). A
+    /// token that is not current, or an inactive account's, is `{"active":false}`.
+    static func introspect(_ context: inout Context) throws -> Output {
+        let app = context.app
+        let form = try context.body(IntrospectionForm.self)
+        let inactive = Output(.object([("active", false)]))
+        guard let (user, token) = try app.currentAccessToken(form.token), !user.disabled else {
+            return inactive
+        }
+        let identity = try app.identity(user, holding: token.scopes, kind: .token)
+        var members: [(String, JSON)] = [
+            ("active", true), ("scope", .string((identity.scopes + identity.permissions).joined(separator: " "))),
+            ("username", .string(user.username)), ("token_type", "Bearer"),
+            ("exp", .int(Int(token.expiresAt))), ("iat", .int(Int(token.issuedAt))),
+            ("sub", .string(user.username)), ("uid", .int(Int(user.id))),
+        ]
+        if let issuer = app.config.jwtIssuer { members.append(("iss", .string(issuer))) }
+        if let audience = app.config.jwtAudience { members.append(("aud", .string(audience))) }
+        return Output(.object(members))
+    }
+}
+
+/// Names already written to the log, so that a repeated mistake is logged once per process.
+final class LoggedOnce: Sendable {
+    private let seen = Mutex<Set<String>>([])
+    static let capacity = 100
+
+    func reportOnce(_ name: String, to app: App) {
+        let isNew = seen.withLock { seen in
+            guard seen.count < LoggedOnce.capacity else { return false }
+            return seen.insert(name).inserted
+        }
+        if isNew { app.logger.warning("check: unknown rule '\(LogText.escaped(name))' denies the request") }
+    }
 }

@@ -2,17 +2,9 @@ import Foundation
 
 /// The bodies and responses of the API, declared as FastAPI's tutorial declares them.
 enum Models {
-    /// `OAuth2PasswordRequestForm`, under the name FastAPI gives its body schema.
-    static let loginForm = Model("Body_login_for_access_token_token_post", [
-        .init("grant_type", .optional(.string(pattern: "^password$")), default: .null),
-        .init("username", .string()),
-        .init("password", .string(), format: "password"),
-        .init("scope", .string(), default: ""),
-        .init("client_id", .optional(.string()), default: .null),
-        .init("client_secret", .optional(.string()), default: .null, format: "password"),
-    ])
-
     static let token = Model("Token", [.init("access_token", .string()), .init("token_type", .string())])
+    /// FastAPI's `{"detail": …}` for HTTPException, as the errors a route declares.
+    static let httpError = Model("HTTPError", [.init("detail", .string())])
 
     static let user = Model("User", [
         .init("username", .string()),
@@ -22,12 +14,6 @@ enum Models {
     ])
 
     static let item = Model("Item", [.init("item_id", .string()), .init("owner", .string())])
-
-    static let apiKeyCreate = Model("APIKeyCreate", [
-        .init("name", .string(minLength: 1, maxLength: 100)),
-        .init("scopes", .array(.string()), default: []),
-        .init("expires_in_days", .optional(.int(minimum: 1, maximum: 3650)), default: .null),
-    ])
 
     static let apiKey = Model("APIKey", apiKeyFields)
     static let apiKeyCreated = Model("APIKeyCreated", apiKeyFields + [.init("key", .string())])
@@ -53,14 +39,13 @@ enum Models {
         .init("updated_at", .dateTime),
     ])
 
-    static let userUpdate = Model("UserUpdate", [
-        .init("email", .optional(.string(maxLength: 320)), default: .null),
-        .init("full_name", .optional(.string(maxLength: 200)), default: .null),
-        .init("disabled", .optional(.bool), default: .null),
-        .init("scopes", .optional(.array(.string())), default: .null),
-        .init("roles", .optional(.array(.string())), default: .null),
-        .init("password", .optional(.string(minLength: 1, maxLength: 1024)), default: .null),
-    ])
+    /// RFC 6749 §3.3's scope-token, as the store keeps scopes and permissions.
+    static let scopeToken = Model.FieldType.string(pattern: "^[!#-\\[\\]-~]+$", maxLength: 128)
+    static let roleName = Model.FieldType.string(pattern: "^[A-Za-z0-9._@+:-]+$", maxLength: 64)
+    /// Free text that is shown and logged: no control characters.
+    static func printableText(maxLength: Int) -> Model.FieldType {
+        .string(pattern: "^[^\\x00-\\x1f\\x7f]*$", maxLength: maxLength)
+    }
 }
 
 enum ISOTime {

@@ -21,7 +21,7 @@ enum OpenAPI {
                 paths.append((path, .object([(route.method.lowercased(), operation)])))
             }
             for scheme in route.security?.schemes ?? [] where !securitySchemes.contains(where: { $0.0 == scheme.schemeName }) {
-                securitySchemes.append((scheme.schemeName, scheme.openAPI(tokenURL: "token", scopes: scopes)))
+                securitySchemes.append((scheme.schemeName, scheme.openAPI(scopes: scopes)))
             }
         }
         var components: [(String, JSON)] = [("schemas", .object(schemas.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))]
@@ -52,9 +52,7 @@ enum OpenAPI {
                 ])
             })))
         }
-        switch route.body {
-        case .none: break
-        case let .form(model), let .json(model):
+        if let model = route.body.model {
             let media: String
             if case .form = route.body { media = "application/x-www-form-urlencoded" } else { media = "application/json" }
             schemas[model.name] = modelSchema(model, schemas: &schemas)
@@ -81,6 +79,17 @@ enum OpenAPI {
             ]))
         }
         responses.append((String(route.status), success))
+        // FastAPI's `responses={…}`: after the main status, content before description.
+        for status in route.alternatives {
+            responses.append((String(status), .object([("description", .string(HTTPStatus.reason(status)))])))
+        }
+        for status in route.errorStatuses {
+            schemas[Models.httpError.name] = modelSchema(Models.httpError, schemas: &schemas)
+            responses.append((String(status), .object([
+                ("content", .object([("application/json", .object([("schema", ref(Models.httpError.name))]))])),
+                ("description", .string(HTTPStatus.reason(status))),
+            ])))
+        }
         if !route.parameters.isEmpty || !isNone(route.body) {
             schemas["HTTPValidationError"] = httpValidationError
             schemas["ValidationError"] = validationError
@@ -195,8 +204,4 @@ enum OpenAPI {
         ])),
         ("type", "object"), ("required", ["loc", "msg", "type"]), ("title", "ValidationError"),
     ])
-}
-
-public enum Version {
-    public static let current = "0.1.0"
 }

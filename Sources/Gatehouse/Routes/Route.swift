@@ -1,13 +1,23 @@
-/// One path operation, declared once for routing, security and /openapi.json.
+/// One path operation, declared once for routing, security, the answer's shape and status,
+/// and /openapi.json: what the handler returns is rendered through `response` with `status`.
 public struct Route: Sendable {
-    public typealias Handler = @Sendable (inout Context) throws -> Response
+    public typealias Handler = @Sendable (inout Context) throws -> Output
 
     public enum Body: Sendable {
         case none
         /// Form fields (urlencoded or multipart), e.g. the OAuth2 password form.
-        case form(Model)
+        case form(any RequestBody.Type)
         /// A JSON object validated against the model.
-        case json(Model)
+        case json(any RequestBody.Type)
+
+        var isForm: Bool { if case .form = self { return true } else { return false } }
+
+        var model: Model? {
+            switch self {
+            case .none: return nil
+            case let .form(type), let .json(type): return type.model
+            }
+        }
     }
 
     public struct Parameter: Sendable {
@@ -43,12 +53,17 @@ public struct Route: Sendable {
     public var parameters: [Parameter]
     public var status: Int
     public var response: ResponseBody
+    /// Other statuses the handler itself answers with `{"detail": …}` (the security
+    /// requirement's and validation's are added by `answers`).
+    public var errors: [Int]
+    /// Other success statuses without a body (e.g. 204 where the caller may not read the record).
+    public var alternatives: [Int]
     public let handler: Handler
 
     public init(
         _ method: String, _ path: String, name: String, security: SecurityRequirement? = nil,
         body: Body = .none, parameters: [Parameter] = [], status: Int = 200, response: ResponseBody = .any,
-        handler: @escaping Handler
+        errors: [Int] = [], alternatives: [Int] = [], handler: @escaping Handler
     ) {
         self.method = method
         self.path = path
@@ -58,7 +73,67 @@ public struct Route: Sendable {
         self.parameters = parameters
         self.status = status
         self.response = response
+        self.errors = errors
+        self.alternatives = alternatives
         self.handler = handler
+    }
+
+    /// A route behind `security`, whose handler is handed the identity it established.
+    public init(
+        _ method: String, _ path: String, name: String, security: SecurityRequirement,
+        body: Body = .none, parameters: [Parameter] = [], status: Int = 200, response: ResponseBody = .any,
+        errors: [Int] = [], alternatives: [Int] = [],
+        handler: @escaping @Sendable (inout Context, Identity) throws -> Output
+    ) {
+        self.init(method, path, name: name, security: security as SecurityRequirement?, body: body, parameters: parameters,
+                  status: status, response: response, errors: errors, alternatives: alternatives) { context in
+            try handler(&context, try context.requireIdentity())
+        }
+    }
+
+    /// Every error status the route can answer, in order: its own, and its requirement's
+    /// (401 always; 400 for an inactive user; 403 for roles or permissions; 503 when a
+    /// password may have to be hashed and the main pool has no room).
+    public var errorStatuses: [Int] {
+        var all = Set(errors)
+        if let security {
+            all.insert(401)
+            if security.activeUser { all.insert(400) }
+            if !security.roles.isEmpty || !security.permissions.isEmpty { all.insert(403) }
+            if security.schemes.contains(where: { $0 is HTTPBasic }) { all.insert(503) }
+        }
+        return all.sorted()
+    }
+}
+
+/// What a handler answers: a value the route's response model renders, extra headers, and
+/// the status when it is one of the route's `alternatives`.
+public struct Output: Sendable {
+    public var value: JSON?
+    public var headers: Headers
+    public var status: Int?
+
+    public init(_ value: JSON? = nil, headers: Headers = Headers(), status: Int? = nil) {
+        self.value = value
+        self.headers = headers
+        self.status = status
+    }
+
+    public static let empty = Output()
+}
+
+/// A request body as a type: its model validates the input into pydantic's 422 entries,
+/// and the value is built from what passed.
+public protocol RequestBody {
+    static var model: Model { get }
+    init(_ fields: Validated)
+}
+
+extension Context {
+    /// The body, validated by `B.model` from the form or the JSON the route declares.
+    public func body<B: RequestBody>(_ type: B.Type) throws(HTTPError) -> B {
+        if case .form = route?.body { return B(try B.model.validate(form: form)) }
+        return B(try B.model.validate(json: json))
     }
 }
 

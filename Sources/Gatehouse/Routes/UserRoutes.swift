@@ -1,8 +1,8 @@
 /// The current user's routes of tutorial005.
 enum UserRoutes {
-    static func readMe(_ context: inout Context) throws -> Response {
+    static func readMe(_ context: inout Context) throws -> Output {
         let user = try context.user
-        return .json(.object([
+        return Output(.object([
             ("username", .string(user.username)),
             ("email", .optional(user.email)),
             ("full_name", .optional(user.fullName)),
@@ -10,11 +10,11 @@ enum UserRoutes {
         ]))
     }
 
-    static func readItems(_ context: inout Context) throws -> Response {
-        .json([.object([("item_id", "Foo"), ("owner", .string(try context.user.username))])])
+    static func readItems(_ context: inout Context) throws -> Output {
+        Output([.object([("item_id", "Foo"), ("owner", .string(try context.user.username))])])
     }
 
-    static func status(_ context: inout Context) throws -> Response {
-        .json(.object([("status", "ok")]))
+    static func status(_ context: inout Context) throws -> Output {
+        Output(.object([("status", "ok")]))
     }
 }

@@ -31,7 +31,7 @@ public struct APIKeyScheme: SecurityScheme {
 
     public var notAuthenticated: HTTPError { challenge("APIKey") }
 
-    public func openAPI(tokenURL: String, scopes: [(name: String, description: String)]) -> JSON {
+    public func openAPI(scopes: [(name: String, description: String)]) -> JSON {
         .object([("type", "apiKey"), ("in", .string(location.rawValue)), ("name", .string(name))])
     }
 }

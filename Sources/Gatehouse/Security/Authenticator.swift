@@ -1,78 +1,120 @@
-extension App {
-    /// Runs a route's requirement: find the credential, prove it, then scopes (401),
-    /// active user (400), roles and permissions (403), in tutorial005's order.
-    func authorize(_ request: Request, _ requirement: SecurityRequirement) throws -> (Identity?, Credential) {
+/// Proves one kind of credential: the identity it establishes, nil when the credential is
+/// not of its kind, or the 401 its scheme answers. A site adds its own for a custom scheme.
+public protocol CredentialVerifier {
+    func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement, app: App)
+        throws -> Identity?
+}
+
+/// Runs a route's requirement: the first of its schemes that presents a credential decides,
+/// the verifiers prove that credential, and the requirement judges the identity.
+public struct Authenticator {
+    public var verifiers: [any CredentialVerifier]
+
+    public init(verifiers: [any CredentialVerifier]) { self.verifiers = verifiers }
+
+    /// Bearer JWT, API key and HTTP Basic, then `extra`.
+    public static func standard(_ extra: [any CredentialVerifier] = []) -> Authenticator {
+        Authenticator(verifiers: [AccessTokenVerifier(), APIKeyVerifier(), BasicVerifier()] + extra)
+    }
+
+    /// The identity (nil for HTTPBearer's opaque credentials, which the route judges) and the credential.
+    func authorize(_ request: Request, _ requirement: SecurityRequirement, app: App) throws -> (Identity?, Credential) {
         var presented: (scheme: any SecurityScheme, credential: Credential)?
         for scheme in requirement.schemes {
             if let credential = scheme.credential(in: request) { presented = (scheme, credential); break }
         }
         guard let (scheme, credential) = presented else { throw requirement.schemes[0].notAuthenticated }
-
-        let identity: Identity
         switch credential {
-        case .malformed:
-            throw scheme.notAuthenticated
-        case let .authorization(scheme, credentials):
-            // HTTPBearer: opaque credentials for the route to judge.
-            return (nil, .authorization(scheme: scheme, credentials: credentials))
-        case let .bearerToken(token):
-            identity = try tokenIdentity(token, requirement)
-        case let .basic(username, password):
-            identity = try basicIdentity(username: username, password: password, scheme: scheme as! HTTPBasic)
-        case let .apiKey(key):
-            identity = try apiKeyIdentity(key)
+        case .malformed: throw scheme.notAuthenticated
+        case .authorization: return (nil, credential)
+        default: break
         }
-
-        for scope in requirement.scopes where !identity.scopes.contains(scope) { throw requirement.notEnoughScopes }
-        if requirement.activeUser && identity.user.disabled { throw SecurityRequirement.inactiveUser }
-        for role in requirement.roles where !identity.user.roles.contains(role) { throw SecurityRequirement.forbidden }
-        for permission in requirement.permissions where !identity.permissions.contains(permission) {
-            throw SecurityRequirement.forbidden
+        for verifier in verifiers {
+            if let identity = try verifier.identity(for: credential, scheme: scheme, requirement: requirement, app: app) {
+                try requirement.check(identity)
+                return (identity, credential)
+            }
         }
-        return (identity, credential)
+        throw scheme.notAuthenticated
     }
+}
 
-    func tokenIdentity(_ token: String, _ requirement: SecurityRequirement) throws -> Identity {
-        let claims: [(String, JSON)]
-        do { claims = try keys.verify(token, now: now()) } catch { throw requirement.couldNotValidate }
-        let claim = { (name: String) in claims.last { $0.0 == name }?.1 }
-        guard let username = claim("sub")?.stringValue, let user = try store.user(named: username) else {
-            throw requirement.couldNotValidate
+/// `Authorization: Bearer` with an access token that verifies and still speaks for its account.
+public struct AccessTokenVerifier: CredentialVerifier {
+    public init() {}
+
+    public func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement, app: App)
+        throws -> Identity?
+    {
+        guard case let .bearerToken(token) = credential else { return nil }
+        guard let (user, token) = try app.currentAccessToken(token) else { throw requirement.couldNotValidate }
+        return try app.identity(user, holding: token.scopes, kind: .token)
+    }
+}
+
+/// HTTP Basic: a password proves everything the account holds. A verified credential is
+/// remembered for `basic_cache_seconds`, so Argon2 runs once per credential, not per request.
+public struct BasicVerifier: CredentialVerifier {
+    public init() {}
+
+    public func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement, app: App)
+        throws -> Identity?
+    {
+        guard case let .basic(username, password) = credential else { return nil }
+        let incorrect = (scheme as? HTTPBasic)?.incorrectCredentials ?? HTTPBasic().incorrectCredentials
+        let now = app.now()
+        guard let user = try app.store.user(named: username) else {
+            app.basicCacheMisses.add(1, ordering: .relaxed)
+            _ = try app.verifyPassword(password, hash: nil)
+            throw incorrect
         }
-        let scopeClaim = claim("scope") ?? .string("")
-        guard let scopeText = scopeClaim.stringValue else { throw requirement.couldNotValidate }
-        let tokenScopes = scopeText.split(separator: " ").map(String.init)
+        if !app.basicCache.isValid(username: username, password: password, user: user, now: now) {
+            app.basicCacheMisses.add(1, ordering: .relaxed)
+            guard try app.verifyPassword(password, hash: user.passwordHash) else { throw incorrect }
+            app.basicCache.remember(username: username, password: password, user: user, now: now)
+        }
         return Identity(
-            user: user, scopes: tokenScopes.filter(user.scopes.contains),
-            permissions: try store.permissions(forRoles: user.roles), kind: .token)
+            user: user, scopes: user.scopes, permissions: try app.store.permissions(forRoles: user.roles), kind: .basic)
     }
+}
 
-    func basicIdentity(username: String, password: String, scheme: HTTPBasic) throws -> Identity {
-        let now = now()
-        guard let user = try store.user(named: username) else {
-            hasher.verifyDummy(password)
-            throw scheme.incorrectCredentials
-        }
-        if !basicCache.isValid(username: username, password: password, user: user, now: now) {
-            guard hasher.verify(password, hash: user.passwordHash) else { throw scheme.incorrectCredentials }
-            basicCache.remember(username: username, password: password, user: user, now: now)
-        }
-        return Identity(
-            user: user, scopes: user.scopes, permissions: try store.permissions(forRoles: user.roles), kind: .basic)
-    }
+/// An API key: its own scopes, never more than its owner still holds.
+public struct APIKeyVerifier: CredentialVerifier {
+    public init() {}
 
-    func apiKeyIdentity(_ apiKey: String) throws -> Identity {
-        let invalid = HTTPError(401, "Invalid API key", headers: Headers([("www-authenticate", "APIKey")]))
-        let now = now()
-        guard let parsed = APIKeys.parse(apiKey), let record = try store.apiKey(id: parsed.id),
+    static let invalid = HTTPError(401, "Invalid API key", headers: Headers([("www-authenticate", "APIKey")]))
+
+    public func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement, app: App)
+        throws -> Identity?
+    {
+        guard case let .apiKey(key) = credential else { return nil }
+        let now = app.now()
+        guard let parsed = APIKeys.parse(key), let record = try app.store.apiKey(id: parsed.id),
               LibCrypto.constantTimeEquals(APIKeys.secretHash(parsed.secret), record.secretHash),
               record.revokedAt == nil, record.expiresAt.map({ $0 > now }) ?? true,
-              let user = try store.user(id: record.userID), !user.disabled
-        else { throw invalid }
-        try store.touchAPIKey(id: record.id, now: now)
+              let user = try app.store.user(id: record.userID), !user.disabled
+        else { throw APIKeyVerifier.invalid }
+        try app.store.touchAPIKey(id: record.id, now: now)
+        return try app.identity(user, holding: record.scopes, kind: .apiKey(id: record.id))
+    }
+}
+
+extension App {
+    /// A token that verifies and still speaks for its account, with that account; nil otherwise.
+    func currentAccessToken(_ token: String) throws -> (User, AccessToken)? {
+        guard let claims = try? keys.verify(token, now: now()), let token = AccessToken(claims: claims),
+              let user = try store.user(id: token.userID), token.isCurrent(for: user)
+        else { return nil }
+        return (user, token)
+    }
+
+    /// What a credential holding `granted` may do for `user`: the OAuth2 scopes the user still
+    /// holds, and the permissions of the user's roles that the credential names as scopes
+    /// (a token asks for `users:read` at login; a key is created with it).
+    public func identity(_ user: User, holding granted: [String], kind: CredentialKind) throws -> Identity {
         let rolePermissions = try store.permissions(forRoles: user.roles)
         return Identity(
-            user: user, scopes: record.scopes.filter(user.scopes.contains),
-            permissions: rolePermissions.filter(record.scopes.contains), kind: .apiKey(id: record.id))
+            user: user, scopes: granted.filter(user.scopes.contains), permissions: rolePermissions.filter(granted.contains),
+            kind: kind)
     }
 }

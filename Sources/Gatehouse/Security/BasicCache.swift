@@ -5,7 +5,7 @@ import Foundation
 /// credentials under a key that lives only in this process; the password is never kept.
 /// An entry counts only while the user's stored hash is the one it was verified against
 /// (a new password always has a new salt, even within the same second).
-final class BasicCache: @unchecked Sendable {
+final class BasicCache {
     private struct Entry {
         let userID: Int64
         let passwordHash: String

@@ -35,7 +35,7 @@ public protocol SecurityScheme: Sendable {
     /// nil when the request presents no credential for this scheme.
     func credential(in request: Request) -> Credential?
     var notAuthenticated: HTTPError { get }
-    func openAPI(tokenURL: String, scopes: [(name: String, description: String)]) -> JSON
+    func openAPI(scopes: [(name: String, description: String)]) -> JSON
 }
 
 extension SecurityScheme {

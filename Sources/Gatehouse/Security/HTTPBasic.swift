@@ -27,7 +27,7 @@ public struct HTTPBasic: SecurityScheme {
     public var notAuthenticated: HTTPError { challenge(challengeValue) }
     public var incorrectCredentials: HTTPError { challenge(challengeValue, "Incorrect username or password") }
 
-    public func openAPI(tokenURL: String, scopes: [(name: String, description: String)]) -> JSON {
+    public func openAPI(scopes: [(name: String, description: String)]) -> JSON {
         .object([("type", "http"), ("scheme", "basic")])
     }
 }

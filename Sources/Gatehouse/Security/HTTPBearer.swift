@@ -14,7 +14,7 @@ public struct HTTPBearer: SecurityScheme {
 
     public var notAuthenticated: HTTPError { challenge("Bearer") }
 
-    public func openAPI(tokenURL: String, scopes: [(name: String, description: String)]) -> JSON {
+    public func openAPI(scopes: [(name: String, description: String)]) -> JSON {
         .object([("type", "http"), ("scheme", "bearer")])
     }
 }

@@ -14,13 +14,13 @@ public struct OAuth2PasswordBearer: SecurityScheme {
 
     public var notAuthenticated: HTTPError { challenge("Bearer") }
 
-    public func openAPI(tokenURL: String, scopes: [(name: String, description: String)]) -> JSON {
+    public func openAPI(scopes: [(name: String, description: String)]) -> JSON {
         .object([
             ("type", "oauth2"),
             ("flows", .object([
                 ("password", .object([
                     ("scopes", .object(scopes.map { ($0.name, .string($0.description)) })),
-                    ("tokenUrl", .string(tokenURL)),
+                    ("tokenUrl", .string(tokenPath)),
                 ])),
             ])),
         ])

@@ -21,12 +21,21 @@ public struct SecurityRequirement: Sendable {
         self.permissions = permissions
     }
 
+    /// Judges an identity in tutorial005's order: scopes (401), active user (400), then
+    /// roles and permissions (403).
+    public func check(_ identity: Identity) throws(HTTPError) {
+        for scope in scopes where !identity.scopes.contains(scope) { throw notEnoughScopes }
+        if activeUser && identity.user.disabled { throw SecurityRequirement.inactiveUser }
+        for role in roles where !identity.user.roles.contains(role) { throw SecurityRequirement.forbidden }
+        for permission in permissions where !identity.permissions.contains(permission) { throw SecurityRequirement.forbidden }
+    }
+
     /// tutorial005's `authenticate_value`.
     public var challenge: String {
         scopes.isEmpty ? "Bearer" : "Bearer scope=\"\(scopes.joined(separator: " "))\""
     }
 
-    var couldNotValidate: HTTPError {
+    public var couldNotValidate: HTTPError {
         HTTPError(401, "Could not validate credentials", headers: Headers([("www-authenticate", challenge)]))
     }
 
@@ -34,8 +43,8 @@ public struct SecurityRequirement: Sendable {
         HTTPError(401, "Not enough permissions", headers: Headers([("www-authenticate", challenge)]))
     }
 
-    static let forbidden = HTTPError(403, "Not enough permissions")
-    static let inactiveUser = HTTPError(400, "Inactive user")
+    public static let forbidden = HTTPError(403, "Not enough permissions")
+    public static let inactiveUser = HTTPError(400, "Inactive user")
 }
 
 /// The user a credential proved, and what that credential grants.

@@ -1,7 +1,7 @@
 /// The schema, as numbered steps. A step, once released, never changes: add a new one.
 extension Store {
-    static let migrations: [(version: Int, sql: String)] = [
-        (1, """
+    static let migrations: [Migration] = [
+        Migration(1, """
             CREATE TABLE users (
                 id INTEGER PRIMARY KEY,
                 username TEXT NOT NULL UNIQUE,
@@ -38,7 +38,45 @@ extension Store {
             );
             CREATE INDEX api_keys_user ON api_keys(user_id);
             """),
+        // Ids are never handed out twice (a token names its account by id), usernames are
+        // unique whatever their case, and credential_version counts the changes that
+        // invalidate the account's tokens. SQLite adds AUTOINCREMENT only by rebuilding.
+        Migration(2, rebuildsTables: true, """
+            CREATE TABLE users_v2 (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                email TEXT,
+                full_name TEXT,
+                password_hash TEXT NOT NULL,
+                disabled INTEGER NOT NULL DEFAULT 0,
+                scopes TEXT NOT NULL DEFAULT '',
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                password_changed_at INTEGER NOT NULL,
+                credential_version INTEGER NOT NULL DEFAULT 0
+            );
+            INSERT INTO users_v2 (id, username, email, full_name, password_hash, disabled, scopes,
+                                  created_at, updated_at, password_changed_at)
+                SELECT id, username, email, full_name, password_hash, disabled, scopes,
+                       created_at, updated_at, password_changed_at FROM users;
+            DROP TABLE users;
+            ALTER TABLE users_v2 RENAME TO users;
+            """),
     ]
+
+    struct Migration {
+        let version: Int
+        /// Rebuilt tables are dropped and renamed: foreign keys must be off around the
+        /// transaction, or dropping `users` would cascade into every row that refers to it.
+        let rebuildsTables: Bool
+        let sql: String
+
+        init(_ version: Int, rebuildsTables: Bool = false, _ sql: String) {
+            self.version = version
+            self.rebuildsTables = rebuildsTables
+            self.sql = sql
+        }
+    }
 
     public static var latestSchemaVersion: Int { migrations.last?.version ?? 0 }
 
@@ -56,11 +94,23 @@ extension Store {
             try connection.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
             for migration in Store.migrations {
+                if migration.rebuildsTables { try connection.execute("PRAGMA foreign_keys = OFF") }
+                defer { if migration.rebuildsTables { try? connection.execute("PRAGMA foreign_keys = ON") } }
                 try connection.transaction {
                     let applied = try connection.query(
                         "SELECT 1 FROM schema_migrations WHERE version = ?", [.int(Int64(migration.version))]) { _ in true }
                     if !applied.isEmpty { return }
-                    try connection.execute(migration.sql)
+                    do { try connection.execute(migration.sql) } catch let error where Store.isUniqueViolation(error) {
+                        throw StoreError.invalid(
+                            "migration \(migration.version): two usernames differ only in case; usernames are now "
+                                + "case-insensitive, so delete or re-create one of them with the previous version first")
+                    }
+                    if migration.rebuildsTables {
+                        let broken = try connection.query("PRAGMA foreign_key_check") { $0.text(0) }
+                        guard broken.isEmpty else {
+                            throw StoreError.invalid("migration \(migration.version): foreign keys broken in \(broken[0])")
+                        }
+                    }
                     try connection.run(
                         "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                         [.int(Int64(migration.version)), .int(Store.now())])

@@ -45,16 +45,26 @@ extension Store {
         try Store.checkScopes(permissions, kind: "permission")
         let permissions = Store.unique(permissions)
         try locked {
-            let changed = try connection.run(
-                "UPDATE roles SET permissions = ? WHERE name = ?", [.text(Store.joinList(permissions)), .text(name)])
-            guard changed == 1 else { throw StoreError.notFound("role '\(name)'") }
+            try connection.transaction {
+                guard let before = try role(named: name) else { throw StoreError.notFound("role '\(name)'") }
+                try connection.run(
+                    "UPDATE roles SET permissions = ? WHERE name = ?", [.text(Store.joinList(permissions)), .text(name)])
+                if before.permissions.contains(where: { !permissions.contains($0) }) {
+                    try invalidateTokens(ofRoleHolders: name)
+                }
+            }
         }
     }
 
     /// Deletes the role and every grant of it; false when there was none.
     @discardableResult
     public func deleteRole(name: String) throws -> Bool {
-        try locked { try connection.run("DELETE FROM roles WHERE name = ?", [.text(name)]) == 1 }
+        try locked {
+            try connection.transaction {
+                try invalidateTokens(ofRoleHolders: name)
+                return try connection.run("DELETE FROM roles WHERE name = ?", [.text(name)]) == 1
+            }
+        }
     }
 
     /// Grants a role (again: no change). notFound when the user or the role does not exist.
@@ -71,11 +81,19 @@ extension Store {
         }
     }
 
-    /// false when the user did not have the role.
+    /// false when the user did not have the role; when they did, their tokens end.
     @discardableResult
     public func revokeRole(userID: Int64, role: String) throws -> Bool {
         try locked {
-            try connection.run("DELETE FROM user_roles WHERE user_id = ? AND role_name = ?", [.int(userID), .text(role)]) == 1
+            try connection.transaction {
+                let had = try connection.run(
+                    "DELETE FROM user_roles WHERE user_id = ? AND role_name = ?", [.int(userID), .text(role)]) == 1
+                if had {
+                    try connection.run(
+                        "UPDATE users SET credential_version = credential_version + 1 WHERE id = ?", [.int(userID)])
+                }
+                return had
+            }
         }
     }
 

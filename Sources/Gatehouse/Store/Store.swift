@@ -20,7 +20,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
 
 /// Users, roles and API keys in one SQLite file. One connection; every call is
 /// serialised by a lock so the store can be shared, though each worker owns its own.
-public final class Store: @unchecked Sendable {
+public final class Store {
     let connection: SQLiteConnection
     private let lock = NSRecursiveLock()
     /// Users by name, valid while the connection's change stamp is the one recorded.

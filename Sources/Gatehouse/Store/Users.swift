@@ -12,10 +12,13 @@ public struct User: Sendable, Equatable {
     public var createdAt: Int64
     public var updatedAt: Int64
     public var passwordChangedAt: Int64
+    /// Moves on every change that must end the account's tokens: a new password, disabling,
+    /// and the loss of a scope, a role or a role's permission. Tokens carry it as `cv`.
+    public var credentialVersion: Int64
 
     public init(id: Int64, username: String, email: String? = nil, fullName: String? = nil, passwordHash: String,
                 disabled: Bool = false, scopes: [String] = [], roles: [String] = [], createdAt: Int64,
-                updatedAt: Int64, passwordChangedAt: Int64) {
+                updatedAt: Int64, passwordChangedAt: Int64, credentialVersion: Int64 = 0) {
         self.id = id
         self.username = username
         self.email = email
@@ -27,14 +30,15 @@ public struct User: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.passwordChangedAt = passwordChangedAt
+        self.credentialVersion = credentialVersion
     }
 }
 
 extension Store {
     static let userColumns =
-        "id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at, password_changed_at"
+        "id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at, password_changed_at, credential_version"
 
-    /// nil for an unknown user, and for a name no user could have.
+    /// nil for an unknown user, and for a name no user could have. Names compare without case.
     public func user(named username: String) throws -> User? {
         guard Store.validUsername(username) else { return nil }
         return try cachedUser(key: username) {
@@ -94,29 +98,57 @@ extension Store {
     }
 
     /// Saves email, full name, disabled and scopes (not the username, hash or roles).
+    /// Disabling the user or taking a scope away ends their tokens.
     @discardableResult
     public func updateUser(_ user: User, now: Int64 = Store.now()) throws -> User {
         try Store.checkScopes(user.scopes)
         let scopes = Store.unique(user.scopes)
         return try locked {
-            let changed = try connection.run(
-                "UPDATE users SET email = ?, full_name = ?, disabled = ?, scopes = ?, updated_at = ? WHERE id = ?",
-                [.optional(user.email), .optional(user.fullName), .int(user.disabled ? 1 : 0),
-                 .text(Store.joinList(scopes)), .int(now), .int(user.id)])
-            guard changed == 1, let saved = try self.user(id: user.id) else {
-                throw StoreError.notFound("user '\(user.username)'")
+            try connection.transaction {
+                guard let before = try connection.query(Store.userByID, [.int(user.id)], Store.readUser).first else {
+                    throw StoreError.notFound("user '\(user.username)'")
+                }
+                let narrowed = (user.disabled && !before.disabled) || before.scopes.contains { !scopes.contains($0) }
+                try connection.run(
+                    """
+                    UPDATE users SET email = ?, full_name = ?, disabled = ?, scopes = ?, updated_at = ?,
+                                     credential_version = credential_version + ? WHERE id = ?
+                    """,
+                    [.optional(user.email), .optional(user.fullName), .int(user.disabled ? 1 : 0),
+                     .text(Store.joinList(scopes)), .int(now), .int(narrowed ? 1 : 0), .int(user.id)])
+                guard let saved = try self.user(id: user.id) else { throw StoreError.notFound("user '\(user.username)'") }
+                return saved
             }
-            return saved
         }
     }
 
+    /// A new password ends the account's tokens.
     public func setPasswordHash(userID: Int64, hash: String, now: Int64 = Store.now()) throws {
         try locked {
             let changed = try connection.run(
-                "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?",
+                """
+                UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?,
+                                 credential_version = credential_version + 1 WHERE id = ?
+                """,
                 [.text(hash), .int(now), .int(now), .int(userID)])
             guard changed == 1 else { throw StoreError.notFound("user #\(userID)") }
         }
+    }
+
+    /// The same password in a stronger hash (rehash on login): the account's tokens stay valid.
+    public func upgradePasswordHash(userID: Int64, hash: String, now: Int64 = Store.now()) throws {
+        try locked {
+            let changed = try connection.run(
+                "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", [.text(hash), .int(now), .int(userID)])
+            guard changed == 1 else { throw StoreError.notFound("user #\(userID)") }
+        }
+    }
+
+    /// Ends the tokens of every holder of the role (its permissions shrank, or it is going).
+    func invalidateTokens(ofRoleHolders role: String) throws {
+        try connection.run(
+            "UPDATE users SET credential_version = credential_version + 1 WHERE id IN (SELECT user_id FROM user_roles WHERE role_name = ?)",
+            [.text(role)])
     }
 
     /// Deletes the user with their role grants and API keys; false when there was none.
@@ -142,7 +174,7 @@ extension Store {
     static func readUser(_ row: SQLRow) -> User {
         User(id: row.int(0), username: row.text(1), email: row.optionalText(2), fullName: row.optionalText(3),
              passwordHash: row.text(4), disabled: row.int(5) != 0, scopes: Store.splitList(row.text(6)), roles: [],
-             createdAt: row.int(7), updatedAt: row.int(8), passwordChangedAt: row.int(9))
+             createdAt: row.int(7), updatedAt: row.int(8), passwordChangedAt: row.int(9), credentialVersion: row.int(10))
     }
 
     private func withRoles(_ user: User) throws -> User {

@@ -5,7 +5,12 @@ public enum JWS {
     /// The header is written as given, in order; its `alg` must be the key's.
     public static func sign(header: [(String, JSON)], payload: [UInt8], key: JWTKey) -> String {
         precondition(JSON.object(header)["alg"] == .string(key.algorithm.rawValue), "header alg must be the key's")
-        var input = Array(Base64.urlEncode(JSON.object(header).bytes).utf8)
+        return compact(headerSegment: Array(Base64.urlEncode(JSON.object(header).bytes).utf8), payload: payload, key: key)
+    }
+
+    /// The compact form over an already encoded header (a key set encodes its header once).
+    static func compact(headerSegment: [UInt8], payload: [UInt8], key: JWTKey) -> String {
+        var input = headerSegment
         input.append(UInt8(ascii: "."))
         input += Base64.urlEncode(payload).utf8
         let signature = Self.signature(over: input, key: key)
@@ -52,7 +57,7 @@ public enum JWS {
     }
 
     /// A token whose signature checked out with `key`.
-    public struct Verified: Sendable {
+    public struct Verified {
         public let header: [(String, JSON)]
         public let payload: [UInt8]
         public let key: JWTKey

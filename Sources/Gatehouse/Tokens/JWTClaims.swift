@@ -1,16 +1,23 @@
 /// Registered-claim checks (RFC 7519 §4.1) with PyJWT's rules and order:
-/// iat, nbf, exp, iss, aud, sub, jti. Claims that are absent are not checked, except
-/// `iss` and `aud` when the configuration names an issuer or an audience.
+/// iat, nbf, exp, iss, aud, sub, jti. Unlike PyJWT, `exp` is required and may lie at most
+/// `maxLifetime` ahead: a token that never expires cannot be taken back. Other claims that
+/// are absent are not checked, except `iss` and `aud` when an issuer or audience is configured.
 public struct JWTClaims: Sendable {
     /// Seconds of clock skew forgiven on exp, nbf and iat.
     public var leeway: Int64
     public var audience: String?
     public var issuer: String?
+    /// Seconds; nil accepts tokens without `exp` and any lifetime (PyJWT's rules).
+    public var maxLifetime: Int64?
 
-    public init(leeway: Int64 = 0, audience: String? = nil, issuer: String? = nil) {
+    public static let defaultMaxLifetime: Int64 = 86400
+
+    public init(leeway: Int64 = 0, audience: String? = nil, issuer: String? = nil,
+                maxLifetime: Int64? = JWTClaims.defaultMaxLifetime) {
         self.leeway = leeway
         self.audience = audience
         self.issuer = issuer
+        self.maxLifetime = maxLifetime
     }
 
     public func validate(_ claims: [(String, JSON)], now: Int64) throws(JWTError) {
@@ -26,6 +33,9 @@ public struct JWTClaims: Sendable {
         if let exp = payload["exp"] {
             guard let t = Self.seconds(exp) else { throw .invalidClaim("exp") }
             if t <= now &- leeway { throw .expired }
+            if let maxLifetime, t > now &+ maxLifetime &+ leeway { throw .lifetimeTooLong }
+        } else if maxLifetime != nil {
+            throw .missingClaim("exp")
         }
         if let issuer {
             guard let iss = payload["iss"] else { throw .missingClaim("iss") }

@@ -18,6 +18,8 @@ public enum JWTError: Error, Equatable, Sendable {
     case immature
     /// `iat > now + leeway`
     case issuedInFuture
+    /// `exp` lies further ahead than the longest lifetime a token may have.
+    case lifetimeTooLong
     case invalidAudience
     case invalidIssuer
     /// A registered claim with the wrong type (its name).

@@ -1,7 +1,7 @@
 /// One key with the one algorithm it may be used with (RFC 8725 §3.1: the algorithm
 /// comes from the key, never from the token).
-public struct JWTKey: Sendable {
-    public enum Material: Sendable {
+public struct JWTKey {
+    public enum Material {
         case hmac(HMACKey)
         case asymmetric(OpenSSLKey)
     }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The keys of one Gatehouse: the signing key, the keys that verify, and the claim
 /// rules. Built once from `Config`; issuing and verifying are then read-only.
-public final class JWTKeySet: Sendable {
+public final class JWTKeySet {
     public let signingKey: JWTKey
     /// The signing key first, then the extra verification keys.
     public let verificationKeys: [JWTKey]
@@ -33,13 +33,7 @@ public final class JWTKeySet: Sendable {
 
     /// A signed token with header `{"alg":…,"typ":"JWT"[,"kid":…]}` and the claims in the order given.
     public func issue(claims: [(String, JSON)]) -> String {
-        var input = headerSegment
-        input.append(UInt8(ascii: "."))
-        input += Base64.urlEncode(JSON.object(claims).bytes).utf8
-        let signature = JWS.signature(over: input, key: signingKey)
-        input.append(UInt8(ascii: "."))
-        input += Base64.urlEncode(signature).utf8
-        return String(decoding: input, as: UTF8.self)
+        JWS.compact(headerSegment: headerSegment, payload: JSON.object(claims).bytes, key: signingKey)
     }
 
     /// The claims of a token that is well-formed, signed by one of our keys with that
@@ -59,9 +53,7 @@ public final class JWTKeySet: Sendable {
 
 extension JWTKeySet {
     public static func load(config: Config) throws(ConfigError) -> JWTKeySet {
-        guard let algorithm = JWSAlgorithm(rawValue: config.jwtAlgorithm) else {
-            throw ConfigError("jwt_algorithm: unsupported algorithm '\(config.jwtAlgorithm)'")
-        }
+        let algorithm = config.jwtAlgorithm
         let signingKey: JWTKey
         if algorithm.family == .hmac {
             let secret: [UInt8]
@@ -73,6 +65,9 @@ extension JWTKeySet {
             do { signingKey = try JWTKey.hmac(secret: secret, algorithm: algorithm, kid: config.jwtKeyID) } catch {
                 throw ConfigError("secret_key: \(error)")
             }
+            if config.secretKey == nil, !SecretStrength.isRandomEnough(secret) {
+                throw ConfigError("secret file \(config.secretKeyPath): too little randomness; use e.g. `openssl rand -hex 32`")
+            }
         } else {
             guard let path = config.jwtPrivateKeyFile else {
                 throw ConfigError("jwt_private_key_file: required when jwt_algorithm is \(algorithm.rawValue)")
@@ -82,25 +77,20 @@ extension JWTKeySet {
         }
 
         var verificationKeys: [JWTKey] = []
-        for entry in config.jwtVerifyKeys {
-            let parts = entry.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 3, !parts[0].isEmpty, !parts[2].isEmpty else {
-                throw ConfigError("jwt_verify_keys: expected kid:ALG:/path/key.pem, got '\(entry)'")
-            }
-            guard let keyAlgorithm = JWSAlgorithm(rawValue: parts[1]) else {
-                throw ConfigError("jwt_verify_keys: unsupported algorithm '\(parts[1])' for key '\(parts[0])'")
-            }
-            if keyAlgorithm.family == .hmac {
-                let secret = try SecretFile.read(path: parts[2])
-                do { verificationKeys.append(try JWTKey.hmac(secret: secret, algorithm: keyAlgorithm, kid: parts[0])) } catch {
-                    throw ConfigError("jwt_verify_keys \(parts[0]): \(error)")
+        for key in config.jwtVerifyKeys {
+            if key.algorithm.family == .hmac {
+                let secret = try SecretFile.read(path: key.path)
+                do { verificationKeys.append(try JWTKey.hmac(secret: secret, algorithm: key.algorithm, kid: key.kid)) } catch {
+                    throw ConfigError("jwt_verify_keys \(key.kid): \(error)")
                 }
             } else {
-                verificationKeys.append(try pemKey(path: parts[2], algorithm: keyAlgorithm, kid: parts[0], setting: "jwt_verify_keys"))
+                verificationKeys.append(try pemKey(path: key.path, algorithm: key.algorithm, kid: key.kid, setting: "jwt_verify_keys"))
             }
         }
 
-        let claims = JWTClaims(leeway: Int64(config.jwtLeeway), audience: config.jwtAudience, issuer: config.jwtIssuer)
+        let claims = JWTClaims(
+            leeway: Int64(config.jwtLeeway), audience: config.jwtAudience, issuer: config.jwtIssuer,
+            maxLifetime: Int64(config.maxTokenLifetimeMinutes) * 60)
         do {
             return try JWTKeySet(signingKey: signingKey, verificationKeys: verificationKeys, claims: claims,
                                  maxTokenLength: config.maxTokenLength)
@@ -117,6 +107,9 @@ extension JWTKeySet {
         }
         guard let key = OpenSSLKey.load(pem: Array(data)) else {
             throw ConfigError("\(setting) \(path): \(JWTKeyError.unreadablePEM)")
+        }
+        if key.isPrivate, let exposure = SecretStrength.exposure(of: path) {
+            throw ConfigError("\(setting) \(path) is a private key: \(exposure)")
         }
         do { return try JWTKey.asymmetric(key, algorithm: algorithm, kid: kid) } catch {
             throw ConfigError("\(setting) \(path): \(error)")

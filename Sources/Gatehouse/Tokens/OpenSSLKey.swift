@@ -3,7 +3,7 @@ import COpenSSL
 /// The one place where JWS touches OpenSSL's EVP APIs: an asymmetric key (RSA, EC,
 /// Ed25519) held as an EVP_PKEY, and a pre-keyed HMAC. Every object allocated here
 /// is freed here.
-public final class OpenSSLKey: @unchecked Sendable {
+public final class OpenSSLKey {
     // EVP_PKEY is reference-counted and safe to share between threads for signing and verifying.
     let pkey: OpaquePointer
     /// Whether the private half is present (loaded from a private-key PEM or generated).
@@ -194,7 +194,7 @@ public final class OpenSSLKey: @unchecked Sendable {
 /// An HMAC key bound to one hash. The keyed EVP_MAC context is made once; each MAC
 /// works on a copy of it, so the key schedule and the algorithm fetch are not repeated
 /// per token and the key can be shared between threads.
-public final class HMACKey: @unchecked Sendable {
+public final class HMACKey {
     private let template: OpaquePointer
     public let digest: LibCrypto.Digest
 

@@ -1,0 +1,49 @@
+/// An access token as `/token` issues it, read back from verified claims. `sub` stays the
+/// username (tutorial005's clients read it); the account is named by its id (`uid`, never
+/// reused), and `cv` is the account's credential version when the token was issued, so
+/// a new password, disabling, or the loss of a scope or role ends every earlier token.
+public struct AccessToken: Sendable, Equatable {
+    public let userID: Int64
+    public let username: String
+    public let scopes: [String]
+    public let issuedAt: Int64
+    public let expiresAt: Int64
+    public let credentialVersion: Int64
+
+    /// nil when a claim is missing or of the wrong type.
+    public init?(claims: [(String, JSON)]) {
+        func claim(_ name: String) -> JSON? { claims.last { $0.0 == name }?.1 }
+        guard let sub = claim("sub")?.stringValue, let uid = claim("uid")?.intValue,
+              let iat = claim("iat").flatMap(JWTClaims.seconds), let exp = claim("exp").flatMap(JWTClaims.seconds),
+              let cv = claim("cv")?.intValue
+        else { return nil }
+        let scopeText = claim("scope") ?? .string("")
+        guard let scopeText = scopeText.stringValue else { return nil }
+        userID = Int64(uid)
+        username = sub
+        scopes = scopeText.split(separator: " ").map(String.init)
+        issuedAt = iat
+        expiresAt = exp
+        credentialVersion = Int64(cv)
+    }
+
+    /// The claims of a token for `user`, in tutorial005's order where it has them.
+    public static func claims(for user: User, scopes: [String], now: Int64, lifetime: Int64, issuer: String?,
+                              audience: String?) -> [(String, JSON)] {
+        var claims: [(String, JSON)] = [
+            ("sub", .string(user.username)), ("scope", .string(scopes.joined(separator: " "))),
+            ("exp", .int(Int(now + lifetime))), ("iat", .int(Int(now))), ("uid", .int(Int(user.id))),
+            ("cv", .int(Int(user.credentialVersion))),
+        ]
+        if let issuer { claims.append(("iss", .string(issuer))) }
+        if let audience { claims.append(("aud", .string(audience))) }
+        return claims
+    }
+
+    /// Whether this token still speaks for `user`: the same account (not one re-created under
+    /// the name since), issued after it was created, and nothing since has ended its tokens.
+    public func isCurrent(for user: User) -> Bool {
+        user.id == userID && user.username == username && issuedAt >= user.createdAt
+            && credentialVersion == user.credentialVersion
+    }
+}

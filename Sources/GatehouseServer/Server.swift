@@ -1,0 +1,129 @@
+import Foundation
+import Gatehouse
+import Logging
+
+/// Gatehouse as the server of any executable, with the site's own routes behind the same
+/// security: `Server(routes: …).main()` is all such a binary needs, as Go's
+/// `fcgi.Serve(listener, handler)` is. It answers FastCGI on an inherited socket
+/// (spawn-fcgi, lighttpd), one CGI request, or `serve [--config FILE]` with both pools.
+public struct Server: Sendable {
+    public typealias Routes = @Sendable (Schemes) -> [Route]
+    public let routes: Routes
+
+    public init(routes: @escaping Routes = { _ in [] }) { self.routes = routes }
+
+    /// Builds a worker's App after fork (or the one App of a CGI run).
+    public var factory: AppFactory {
+        let routes = self.routes
+        return { config, hashLimiter in
+            try App.open(config: config, logger: Server.logger(config), hashLimiter: hashLimiter, extraRoutes: routes)
+        }
+    }
+
+    public static func logger(_ config: Config, label: String = "gatehouse") -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = config.logLevel
+        return logger
+    }
+
+    /// Every log line escaped, to standard error.
+    public static func bootstrapLogging() {
+        LoggingSystem.bootstrap { EscapingLogHandler(StreamLogHandler.standardError(label: $0)) }
+    }
+
+    /// The file named by GATEHOUSE_CONFIG (when `file` is nil), the environment, then `options`.
+    public static func loadConfig(file: String?, options: [SettingOption] = []) throws(ConfigError) -> Config {
+        try Config.load(file: file ?? ProcessInfo.processInfo.environment[Config.fileVariable], options: options)
+    }
+
+    /// For an executable of a site's own: an inherited socket, a CGI request, or
+    /// `serve [--config FILE] [--SETTING VALUE …]` (any setting, `-` for `_`: `--listen unix:/x.sock`).
+    public func main(arguments: [String] = CommandLine.arguments) -> Never {
+        Server.bootstrapLogging()
+        if let status = answerWhatTheEnvironmentAsks() { exit(status) }
+        var file: String?
+        var options: [SettingOption] = []
+        var rest = arguments.dropFirst()
+        if rest.first == "serve" { rest.removeFirst() }
+        while let argument = rest.popFirst() {
+            guard argument.hasPrefix("--"), let value = rest.popFirst() else {
+                FileHandle.standardError.write(Data("usage: \(arguments.first ?? "server") [serve] [--config FILE] [--SETTING VALUE]…\n".utf8))
+                exit(64)
+            }
+            if argument == "--config" { file = value; continue }
+            options.append(SettingOption(key: argument.dropFirst(2).replacingOccurrences(of: "-", with: "_"), value: value,
+                                         option: argument))
+        }
+        do {
+            exit(try serve(reload: { [options] in try Server.loadConfig(file: file, options: options) }))
+        } catch {
+            FileHandle.standardError.write(Data("\(arguments.first ?? "server"): \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    /// The answer when fd 0 is a listening socket or REQUEST_METHOD is set; nil otherwise.
+    public func answerWhatTheEnvironmentAsks() -> Int32? {
+        if Listener.isListeningSocket(0) { return serveInheritedSocket() }
+        if ProcessInfo.processInfo.environment["REQUEST_METHOD"] != nil { return answerCGI() }
+        return nil
+    }
+
+    /// `serve`: binds both pools' sockets, prepares the store and keys, becomes `user`, and
+    /// runs the workers until SIGTERM. `reload` is read again on every SIGHUP.
+    public func serve(reload: @escaping () throws -> Config) throws -> Int32 {
+        let settings = try reload()
+        let logger = Server.logger(settings, label: "gatehouse.serve")
+        let account = try Privileges.account(user: settings.user, group: settings.group)
+        for warning in try App.prepare(config: settings) { logger.warning("\(warning)") }
+        let loginAddress = settings.loginPool ? try settings.loginListenAddress() : nil
+        let listener = try Listener.open(settings.listen.description, mode: settings.socketMode, owner: settings.socketOwner)
+        var pools = [WorkerPool.main(listener)]
+        do {
+            if let loginAddress {
+                pools.append(.login(try Listener.open(loginAddress.description, mode: settings.socketMode, owner: settings.socketOwner)))
+            }
+            if let account {
+                try Privileges.handOver(Privileges.ownedFiles(settings), to: account)
+                try Privileges.drop(to: account)
+                logger.info("running as uid \(account.uid), gid \(account.gid)")
+            }
+        } catch {
+            for pool in pools { pool.listener.close() }
+            throw error
+        }
+        return Supervisor(pools: pools, config: settings, reload: reload, factory: factory, logger: logger).run()
+    }
+
+    /// The process manager that passed the socket decides how many of us run: one worker
+    /// unless the configuration asks for more.
+    public func serveInheritedSocket() -> Int32 {
+        let load = { () throws -> Config in
+            var config = try Server.loadConfig(file: nil)
+            if config.workers == 0 { config.workers = 1 }
+            return config
+        }
+        do {
+            let config = try load()
+            try App.prepare(config: config)
+            let supervisor = Supervisor(
+                listener: try Listener.inherited(fd: 0), config: config, reload: load, factory: factory,
+                logger: Server.logger(config, label: "gatehouse.serve"))
+            return supervisor.run()
+        } catch {
+            FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
+            return 1
+        }
+    }
+
+    public func answerCGI() -> Int32 {
+        do {
+            let config = try Server.loadConfig(file: nil)
+            return CGIResponder.respond(app: try factory(config, nil))
+        } catch {
+            FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
+            _ = CGIResponder.writeAll(1, HTTPError.internalServerError.response.serialized())
+            return 1
+        }
+    }
+}
