@@ -30,7 +30,7 @@ final class AccountBindingTests: XCTestCase {
         let token = try t.token(scope: "me")
         let claims = try t.app.keys.verify(token, now: t.now)
         let john = try XCTUnwrap(t.app.store.user(named: "johndoe"))
-        XCTAssertEqual(claims.map(\.0), ["sub", "scope", "exp", "iat", "uid", "cv"])
+        XCTAssertEqual(claims.map(\.0), ["sub", "scope", "exp", "iat", "uid", "cv", "sid", "jti"])
         XCTAssertEqual(claims.first { $0.0 == "uid" }?.1, .int(Int(john.id)))
         XCTAssertEqual(claims.first { $0.0 == "iat" }?.1, .int(Int(t.now)))
     }

@@ -62,13 +62,18 @@ final class TestApp {
         return try XCTUnwrap(JSON.parse(r.body)["access_token"]?.stringValue)
     }
 
-    /// The claims /token would issue to `username` now (uid 999 for a name nobody has), with
-    /// `overriding` replacing or adding claims.
+    /// The claims /token would issue to `username` now, in a new session (uid 999 and a
+    /// session nobody has for a name nobody has), with `overriding` replacing or adding claims.
     func claims(for username: String, scope: String, overriding: [(String, JSON)] = []) -> [(String, JSON)] {
         let user = (try? app.store.user(named: username)) ?? nil
+        let session = user.flatMap {
+            try? app.store.createSession(userID: $0.id, scopes: scope.split(separator: " ").map(String.init), clientAddress: "",
+                                         userAgent: "", now: now, lifetime: 86400)
+        }
         var claims: [(String, JSON)] = [
             ("sub", .string(username)), ("scope", .string(scope)), ("exp", .int(Int(now) + 1800)), ("iat", .int(Int(now))),
             ("uid", .int(Int(user?.id ?? 999))), ("cv", .int(Int(user?.credentialVersion ?? 0))),
+            ("sid", .string(session?.id ?? "AAAAAAAAAAAAAAAAAAAAAA")), ("jti", "test"),
         ]
         for (name, value) in overriding {
             if let i = claims.firstIndex(where: { $0.0 == name }) { claims[i].1 = value } else { claims.append((name, value)) }

@@ -98,19 +98,21 @@ final class HostileInputTests: XCTestCase {
         // Pad a claim until the token has the wanted length; base64url cannot hit every
         // length, so the limit is set to one that it can hit, and can hit plus one.
         let probe = try TestApp()
-        func token(_ app: App, padding: Int) -> String {
-            app.keys.issue(claims: [("sub", "johndoe"), ("scope", "me"), ("exp", .int(1_800_000_600)), ("iat", .int(1_800_000_000)),
-                                    ("uid", 1), ("cv", 0), ("pad", .string(String(repeating: "p", count: padding)))])
+        // A fixed session id and jti keep every token of one padding the same length.
+        func token(_ t: TestApp, padding: Int) -> String {
+            t.app.keys.issue(claims: t.claims(for: "johndoe", scope: "me", overriding: [
+                ("exp", .int(1_800_000_600)), ("jti", "fixed"), ("pad", .string(String(repeating: "p", count: padding))),
+            ]))
         }
         var padding = 0
-        while !(token(probe.app, padding: padding).utf8.count >= 1000
-            && token(probe.app, padding: padding + 1).utf8.count == token(probe.app, padding: padding).utf8.count + 1) {
+        while !(token(probe, padding: padding).utf8.count >= 1000
+            && token(probe, padding: padding + 1).utf8.count == token(probe, padding: padding).utf8.count + 1) {
             padding += 1
         }
-        let limit = token(probe.app, padding: padding).utf8.count
+        let limit = token(probe, padding: padding).utf8.count
         let t = try TestApp(["max_token_length": String(limit)])
-        let exact = token(t.app, padding: padding)
-        let over = token(t.app, padding: padding + 1)
+        let exact = token(t, padding: padding)
+        let over = token(t, padding: padding + 1)
         XCTAssertEqual([exact.utf8.count, over.utf8.count], [limit, limit + 1])
         XCTAssertEqual(t.request("GET", "/users/me/", headers: [("Authorization", "Bearer " + exact)]).status, 200)
         XCTAssertResponse(t.request("GET", "/users/me/", headers: [("Authorization", "Bearer " + over)]),
@@ -253,7 +255,9 @@ struct Generator {
     static let templates: [(method: String, path: String)] = [
         ("POST", "/token"), ("GET", "/users/me/"), ("GET", "/users/me/api-keys"), ("POST", "/users/me/api-keys"),
         ("DELETE", "/users/me/api-keys/{key}"), ("GET", "/users/"), ("GET", "/users/{int}"), ("PATCH", "/users/{int}"),
-        ("DELETE", "/users/{int}"), ("GET", "/check"), ("GET", "/token/introspect"), ("GET", "/health"),
+        ("DELETE", "/users/{int}"), ("GET", "/check"), ("POST", "/token/introspect"), ("GET", "/health"),
+        ("POST", "/logout"), ("POST", "/revoke"), ("GET", "/users/me/sessions"), ("DELETE", "/users/me/sessions"),
+        ("DELETE", "/users/me/sessions/{key}"),
         ("GET", "/openapi.json"), ("GET", "/users/me/items/"), ("GET", "/status/"), ("GET", "/"), ("GET", "/docs"),
     ]
     static let intParams = ["1", "2", "3", "4", "0", "-1", "1e3", "99999999999999999999999", "9223372036854775807",
@@ -578,13 +582,18 @@ struct Fuzzer {
         "update_user": [200, 400, 401, 403, 404, 422],
         "delete_user": [204, 400, 401, 403, 404, 422],
         "check": [204, 401, 403],  // all nginx's auth_request understands
-        "introspect_token": [200, 401],
+        "introspect_token": [200, 400, 401, 403, 422],
+        "logout": [204, 400, 401],
+        "revoke_token": [200, 400, 422],
+        "list_sessions": [200, 400, 401, 403],
+        "end_other_sessions": [204, 400, 401, 403],
+        "end_session": [204, 400, 401, 403, 404],
         "health": [200], "openapi": [200],
         "read_own_items": [200, 400, 401, 403],
         "read_system_status": [200, 401, 403],
     ]
     static let adminRoutes: Set<String> = ["list_users", "read_user", "update_user", "delete_user"]
-    static let publicRoutes: Set<String> = ["login_for_access_token", "health", "openapi", "introspect_token"]
+    static let publicRoutes: Set<String> = ["login_for_access_token", "health", "openapi", "revoke_token"]
 
     mutating func run(iterations: Int) throws {
         let started = Date()
@@ -647,7 +656,9 @@ struct Fuzzer {
 
         if let route, (200..<300).contains(r.status), !Self.publicRoutes.contains(route) {
             XCTAssertFalse(valid.isEmpty, "success without a valid credential: \(what)")
-            if route != "read_system_status" { XCTAssertFalse(active.isEmpty, "success for an inactive user: \(what)") }
+            if route != "read_system_status" && route != "logout" {  // an inactive user may end their own session
+                XCTAssertFalse(active.isEmpty, "success for an inactive user: \(what)")
+            }
             if Self.adminRoutes.contains(route) { XCTAssertFalse(admin.isEmpty, "admin success without admin: \(what)") }
         }
         if route == "introspect_token", r.body.starts(with: Array(#"{"active":true"#.utf8)) {
@@ -665,7 +676,10 @@ struct Fuzzer {
         if r.headers["content-type"] == "application/json" {
             do {
                 let body = try JSON.parse(r.body)
-                if r.status >= 400 {
+                if r.status >= 400, route == "login_for_access_token", body["error"] != nil {
+                    // The refresh grant answers RFC 6749 §5.2's shape.
+                    XCTAssertEqual(body.objectValue?.map(\.0), ["error", "error_description"], what)
+                } else if r.status >= 400 {
                     guard case let .object(members) = body, members.count == 1, members[0].0 == "detail" else {
                         XCTFail("not FastAPI's error shape: \(what)")
                         return (route, r.status)
@@ -674,7 +688,7 @@ struct Fuzzer {
                         XCTFail("detail neither text nor a list: \(what)")
                     }
                     if r.status == 422 { XCTAssertNotNil(body["detail"]?.arrayValue, what) }
-                } else if route == "list_users" || route == "list_api_keys" || route == "read_own_items" {
+                } else if route == "list_users" || route == "list_api_keys" || route == "read_own_items" || route == "list_sessions" {
                     XCTAssertNotNil(body.arrayValue, what)
                 } else if route == "login_for_access_token" {
                     XCTAssertNotNil(body["access_token"]?.stringValue, what)

@@ -127,7 +127,7 @@ final class LoginFlowTests: E2ETestCase {
         let before = Int(Date().timeIntervalSince1970)
         let token = try e.token(scope: "items  admin\tme items users:write")
         let claims = try E2E.claims(token)
-        XCTAssertEqual(Set(claims.keys), ["sub", "scope", "exp", "iat", "uid", "cv"])
+        XCTAssertEqual(Set(claims.keys), ["sub", "scope", "exp", "iat", "uid", "cv", "sid", "jti"])
         XCTAssertEqual(claims["sub"] as? String, "johndoe")
         XCTAssertEqual(claims["scope"] as? String, "items me")
         let exp = try XCTUnwrap(claims["exp"] as? Int)

@@ -11,7 +11,7 @@ import sys
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Form, Query, Security
+from fastapi import Depends, FastAPI, Form, Query, Response, Security
 from fastapi.security import (
     APIKeyCookie,
     APIKeyHeader,
@@ -52,6 +52,8 @@ def answers(*errors, alternatives=()):
 class Token(BaseModel):
     access_token: str
     token_type: str
+    refresh_token: str | None = None
+    expires_in: int | None = None
 
 
 class User(BaseModel):
@@ -84,6 +86,17 @@ class APIKey(BaseModel):
 
 class APIKeyCreated(APIKey):
     key: str
+
+
+class Session(BaseModel):
+    id: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    client_address: str
+    user_agent: str
+    scopes: list[str]
+    current: bool
 
 
 class UserRead(BaseModel):
@@ -142,6 +155,10 @@ async def login_user(
     """Gatehouse `Schemes.login`."""
 
 
+async def token_user(token: Annotated[str | None, Depends(oauth2_scheme)]):
+    """Gatehouse `Schemes.token`."""
+
+
 async def admin_user(
     token: Annotated[str | None, Depends(oauth2_scheme)],
     key_in_header: Annotated[str | None, Depends(api_key_header)],
@@ -175,6 +192,31 @@ async def create_api_key(body: APIKeyCreate, user: Annotated[User, Security(logi
 
 @app.delete("/users/me/api-keys/{key_id}", status_code=204, responses=answers(400, 401, 404, 503))
 async def revoke_api_key(key_id: str, user: Annotated[User, Security(login_user, scopes=["me"])]):
+    pass
+
+
+@app.post("/logout", status_code=204, responses=answers(400, 401))
+async def logout(user: Annotated[User, Depends(token_user)]):
+    pass
+
+
+@app.post("/revoke", response_class=Response, responses=answers(400))
+async def revoke_token(token: Annotated[str, Form()], token_type_hint: Annotated[str | None, Form()] = None):
+    pass
+
+
+@app.get("/users/me/sessions", response_model=list[Session], responses=answers(400, 401, 503))
+async def list_sessions(user: Annotated[User, Security(login_user, scopes=["me"])]):
+    pass
+
+
+@app.delete("/users/me/sessions", status_code=204, responses=answers(400, 401, 503))
+async def end_other_sessions(user: Annotated[User, Security(login_user, scopes=["me"])]):
+    pass
+
+
+@app.delete("/users/me/sessions/{session_id}", status_code=204, responses=answers(400, 401, 404, 503))
+async def end_session(session_id: str, user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 

@@ -40,6 +40,12 @@ public struct Config: Sendable {
     /// The longest lifetime (exp ahead of now) of any token Gatehouse verifies.
     public var maxTokenLifetimeMinutes = 1440
 
+    // Sessions
+    public var sessionLifetimeDays = 30
+    public var sessionIdleMinutes = 10080
+    public var refreshTokens = RefreshTokenPolicy.offlineAccess
+    public var refreshTokenReuseGraceSeconds = 10
+
     // Passwords
     public var passwordMinLength = 8
     public var argon2MemoryKiB = 65536
@@ -113,6 +119,9 @@ public struct Config: Sendable {
         }
     }
 
+    public var sessionLifetime: Int64 { Int64(sessionLifetimeDays) * 86400 }
+    public var sessionIdle: Int64 { Int64(sessionIdleMinutes) * 60 }
+
     /// The demo's scopes, as FastAPI's tutorial005 declares them.
     public static let demoScopes: [(name: String, description: String)] = [
         ("me", "Read information about the current user."),
@@ -122,4 +131,12 @@ public struct Config: Sendable {
     static func isScopeToken(_ s: String) -> Bool {
         !s.isEmpty && s.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }
     }
+}
+
+/// When a login gets a refresh token.
+public enum RefreshTokenPolicy: String, Sendable, CaseIterable {
+    case never
+    /// When the login asks for the scope `offline_access` (OpenID Connect's convention).
+    case offlineAccess = "offline_access"
+    case always
 }

@@ -52,6 +52,16 @@ extension Config {
             Setting("max_token_lifetime_minutes", \.maxTokenLifetimeMinutes, .integer(1...(60 * 24 * 366)),
                     help: "Tokens whose exp lies further ahead (or that have none) are refused."),
         ]),
+        SettingSection(title: "Sessions", settings: [
+            Setting("session_lifetime_days", \.sessionLifetimeDays, .integer(1...3650),
+                    help: "A session (one password login and its refreshes) ends this long after it began."),
+            Setting("session_idle_minutes", \.sessionIdleMinutes, .integer(1...(60 * 24 * 3650)),
+                    help: "A session unused this long ends."),
+            Setting("refresh_tokens", \.refreshTokens, .oneOf(RefreshTokenPolicy.allCases),
+                    help: "When a login gets a refresh token: never, when it asks for the scope offline_access, or always."),
+            Setting("refresh_token_reuse_grace_seconds", \.refreshTokenReuseGraceSeconds, .integer(0...300),
+                    help: "A spent refresh token presented again this soon gets the same successor; later it ends the session."),
+        ]),
         SettingSection(title: "Passwords", settings: [
             Setting("password_min_length", \.passwordMinLength, .integer(1...1024), help: "Shortest password accepted."),
             Setting("argon2_memory_kib", \.argon2MemoryKiB, .integer(8...(4 << 20)), help: "Argon2id memory cost of new hashes."),

@@ -4,6 +4,8 @@ public struct HTTPError: Error, Sendable {
     public var status: Int
     public var detail: JSON
     public var headers: Headers
+    /// A body other than `{"detail": …}`: RFC 6749 §5.2's error for the refresh grant.
+    public var body: JSON? = nil
 
     public init(_ status: Int, _ detail: String, headers: Headers = Headers()) {
         self.status = status
@@ -18,7 +20,14 @@ public struct HTTPError: Error, Sendable {
     }
 
     public var response: Response {
-        .json(.object([("detail", detail)]), status: status, headers: headers)
+        .json(body ?? .object([("detail", detail)]), status: status, headers: headers)
+    }
+
+    /// RFC 6749 §5.2 (and RFC 7009's errors): `{"error": …, "error_description": …}`, never cached.
+    public static func oauth(_ error: String, _ description: String, status: Int = 400) -> HTTPError {
+        var e = HTTPError(status, description, headers: Headers([("cache-control", "no-store"), ("pragma", "no-cache")]))
+        e.body = .object([("error", .string(error)), ("error_description", .string(description))])
+        return e
     }
 
     public static let notFound = HTTPError(404, "Not Found")

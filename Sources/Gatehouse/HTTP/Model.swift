@@ -213,19 +213,23 @@ public struct RenderError: Error, CustomStringConvertible {
 }
 
 extension Model {
-    /// The value as this model's object: its fields in declared order, none missing, none extra.
+    /// The value as this model's object: its fields in declared order, none extra, none
+    /// missing but those with a default, which are left out (FastAPI's exclude_unset).
     func render(_ value: JSON, route: String) throws(RenderError) -> JSON {
         guard case let .object(members) = value else { throw RenderError(route: route, problem: "\(name) is not an object") }
         let names = fields.map(\.name)
         if let extra = members.first(where: { !names.contains($0.0) }) {
             throw RenderError(route: route, problem: "\(name) has no field '\(extra.0)'")
         }
-        return .object(try fields.map { field throws(RenderError) in
-            guard let member = members.last(where: { $0.0 == field.name }) else {
+        var out: [(String, JSON)] = []
+        for field in fields {
+            if let member = members.last(where: { $0.0 == field.name }) {
+                out.append(member)
+            } else if field.isRequired {
                 throw RenderError(route: route, problem: "\(name).\(field.name) is missing")
             }
-            return member
-        })
+        }
+        return .object(out)
     }
 }
 

@@ -4,7 +4,7 @@ extension App {
     static func routes(config: Config, schemes: Schemes) -> [Route] {
         var routes = [
             Route("POST", "/token", name: "login_for_access_token", body: .form(LoginForm.self),
-                  response: .model(Models.token), errors: [400, 503], handler: TokenRoute.login),
+                  response: .model(Models.token), errors: [400, 503], handler: TokenRoute.token),
             Route("GET", "/users/me/", name: "read_users_me",
                   security: schemes.user(scopes: ["me"]),
                   response: .model(Models.user), handler: UserRoutes.readMe),
@@ -18,6 +18,17 @@ extension App {
                   security: schemes.login(scopes: ["me"]),
                   parameters: [.init("key_id", in: .path, .string())], status: 204, response: .empty, errors: [404],
                   handler: APIKeyRoutes.revoke),
+            Route("POST", "/logout", name: "logout", security: schemes.token(), status: 204, response: .empty, errors: [400],
+                  handler: SessionRoutes.logout),
+            Route("POST", "/revoke", name: "revoke_token", body: .form(RevocationForm.self), response: .empty, errors: [400],
+                  handler: SessionRoutes.revoke),
+            Route("GET", "/users/me/sessions", name: "list_sessions", security: schemes.login(scopes: ["me"]),
+                  response: .list(Models.session), handler: SessionRoutes.list),
+            Route("DELETE", "/users/me/sessions", name: "end_other_sessions", security: schemes.login(scopes: ["me"]),
+                  status: 204, response: .empty, handler: SessionRoutes.endOthers),
+            Route("DELETE", "/users/me/sessions/{session_id}", name: "end_session", security: schemes.login(scopes: ["me"]),
+                  parameters: [.init("session_id", in: .path, .string())], status: 204, response: .empty, errors: [404],
+                  handler: SessionRoutes.end),
             Route("GET", "/users/", name: "list_users",
                   security: schemes.admin(permission: Permissions.readUsers),
                   parameters: [
@@ -91,6 +102,11 @@ public struct Schemes: Sendable {
     {
         let keys: [any SecurityScheme] = keysInQueryAndCookie ? [keyHeader, keyQuery, keyCookie] : [keyHeader]
         return SecurityRequirement(schemes: [bearer] + keys + [basic], scopes: scopes, activeUser: activeUser, roles: roles)
+    }
+
+    /// A token only: what belongs to a session.
+    public func token(scopes: [String] = []) -> SecurityRequirement {
+        SecurityRequirement(schemes: [bearer], scopes: scopes, activeUser: false)
     }
 
     /// A token or a password: what may mint or manage credentials.

@@ -2,7 +2,11 @@ import Foundation
 
 /// The bodies and responses of the API, declared as FastAPI's tutorial declares them.
 enum Models {
-    static let token = Model("Token", [.init("access_token", .string()), .init("token_type", .string())])
+    static let token = Model("Token", [
+        .init("access_token", .string()), .init("token_type", .string()),
+        .init("refresh_token", .optional(.string()), default: .null),
+        .init("expires_in", .optional(.int()), default: .null),
+    ])
     /// FastAPI's `{"detail": …}` for HTTPException, as the errors a route declares.
     static let httpError = Model("HTTPError", [.init("detail", .string())])
 
@@ -26,6 +30,17 @@ enum Models {
         .init("last_used_at", .optional(.dateTime)),
         .init("revoked_at", .optional(.dateTime)),
     ]
+
+    static let session = Model("Session", [
+        .init("id", .string()),
+        .init("created_at", .dateTime),
+        .init("last_seen_at", .dateTime),
+        .init("expires_at", .dateTime),
+        .init("client_address", .string()),
+        .init("user_agent", .string()),
+        .init("scopes", .array(.string())),
+        .init("current", .bool),
+    ])
 
     static let userRead = Model("UserRead", [
         .init("id", .int()),

@@ -1,8 +1,15 @@
-/// `POST /token`: the OAuth2 password grant (RFC 6749 §4.3) as tutorial005 answers it,
-/// with the granted scopes limited to what the user holds: their scopes, and the
-/// permissions of their roles (an administrator asks for `users:read` to use it).
+/// `POST /token`: the OAuth2 password grant (RFC 6749 §4.3) as tutorial005 answers it, and
+/// the refresh grant (§6). A login grants only what the user holds: their scopes, and the
+/// permissions of their roles (an administrator asks for `users:read` to use it); it starts a
+/// session, and with `offline_access` (or `refresh_tokens = always`) a refresh token for it.
 enum TokenRoute {
     static let incorrect = HTTPError(400, "Incorrect username or password")
+    static let offlineAccess = "offline_access"
+
+    static func token(_ context: inout Context) throws -> Output {
+        if context.form.text("grant_type") == "refresh_token" { return try RefreshGrant.answer(&context) }
+        return try login(&context)
+    }
 
     static func login(_ context: inout Context) throws -> Output {
         let app = context.app
@@ -17,11 +24,87 @@ enum TokenRoute {
         if app.hasher.mayRehash(user.passwordHash, from: form.password), let fresh = try? app.hasher.hash(form.password) {
             try app.store.upgradePasswordHash(userID: user.id, hash: fresh, now: now)
         }
+        let granted = try holdable(form.scopes, by: user, app: app)
+        let session = try app.store.createSession(
+            userID: user.id, scopes: granted, clientAddress: context.request.remoteAddress,
+            userAgent: context.request.headers["user-agent"] ?? "", now: now, lifetime: app.config.sessionLifetime)
+        var refresh: String?
+        switch app.config.refreshTokens {
+        case .always: refresh = RefreshToken.generate()
+        case .offlineAccess where form.scopes.contains(offlineAccess): refresh = RefreshToken.generate()
+        default: break
+        }
+        if let refresh { try app.store.insertRefreshToken(hash: RefreshToken.hash(refresh), sessionID: session.id, now: now) }
+        return answer(user: user, session: session.id, scopes: granted, refreshToken: refresh, app: app, now: now)
+    }
+
+    /// The scopes asked for that the user holds now, in the order asked; never `offline_access`,
+    /// which asks for a refresh token and is no scope of an access token.
+    static func holdable(_ asked: [String], by user: User, app: App) throws -> [String] {
         let holdable = user.scopes + (try app.store.permissions(forRoles: user.roles))
-        let config = app.config
+        return asked.filter { $0 != offlineAccess && holdable.contains($0) }
+    }
+
+    /// tutorial005's `{"access_token": …, "token_type": "bearer"}`, with `refresh_token` and
+    /// `expires_in` when there is a refresh token.
+    static func answer(user: User, session: String, scopes: [String], refreshToken: String?, app: App, now: Int64) -> Output {
+        let lifetime = Int64(app.config.accessTokenExpireMinutes) * 60
         let token = app.keys.issue(claims: AccessToken.claims(
-            for: user, scopes: form.scopes.filter(holdable.contains), now: now,
-            lifetime: Int64(config.accessTokenExpireMinutes) * 60, issuer: config.jwtIssuer, audience: config.jwtAudience))
-        return Output(.object([("access_token", .string(token)), ("token_type", "bearer")]))
+            for: user, session: session, scopes: scopes, now: now, lifetime: lifetime,
+            issuer: app.config.jwtIssuer, audience: app.config.jwtAudience))
+        var members: [(String, JSON)] = [("access_token", .string(token)), ("token_type", "bearer")]
+        if let refreshToken { members += [("refresh_token", .string(refreshToken)), ("expires_in", .int(Int(lifetime)))] }
+        return Output(.object(members))
+    }
+}
+
+/// `grant_type=refresh_token` (RFC 6749 §6, OAuth 2.0 Security BCP §4.14): the presented
+/// token is spent and its successor issued with a new access token. Presenting a spent token
+/// again ends the whole session, unless it comes within `refresh_token_reuse_grace_seconds`
+/// (a client retrying an answer it lost), which gets the same successor again. Errors are
+/// RFC 6749 §5.2's, not tutorial005's.
+enum RefreshGrant {
+    static let invalidGrant = HTTPError.oauth("invalid_grant", "The refresh token is invalid, expired or revoked")
+
+    static func answer(_ context: inout Context) throws -> Output {
+        let app = context.app
+        let now = app.now()
+        guard let presented = context.form.text("refresh_token"), !presented.isEmpty else {
+            throw HTTPError.oauth("invalid_request", "refresh_token is required")
+        }
+        guard RefreshToken.isWellFormed(presented) else { throw invalidGrant }
+        let sessionID: String
+        switch try app.store.spendRefreshToken(hash: RefreshToken.hash(presented), now: now) {
+        case .unknown:
+            throw invalidGrant
+        case let .spent(id):
+            sessionID = id
+        case let .alreadySpent(id, at):
+            let grace = Int64(app.config.refreshTokenReuseGraceSeconds)
+            guard grace > 0, now - at <= grace else {
+                if try app.store.endSession(id: id, reason: .refreshReuse, now: now) {
+                    app.logger.warning("refresh token presented again after it was spent: session \(id) ended")
+                }
+                throw invalidGrant
+            }
+            sessionID = id
+        }
+        guard let session = try app.store.session(id: sessionID), session.isLive(at: now, idleSeconds: app.config.sessionIdle),
+              let user = try app.store.user(id: session.userID), !user.disabled
+        else { throw invalidGrant }
+        var scopes = session.scopes
+        if let asked = context.form.text("scope"), !asked.trimmingWhitespace().isEmpty {
+            let wanted = Store.unique(asked.split(whereSeparator: \.isWhitespace).map(String.init)).filter { $0 != TokenRoute.offlineAccess }
+            let beyond = wanted.filter { !session.scopes.contains($0) }
+            guard beyond.isEmpty else {
+                throw HTTPError.oauth("invalid_scope", "Not granted to this session: \(beyond.joined(separator: " "))")
+            }
+            scopes = wanted
+        }
+        let successor = RefreshToken.successor(of: presented, key: session.refreshKey)
+        try app.store.insertRefreshToken(hash: RefreshToken.hash(successor), sessionID: session.id, now: now)
+        try app.store.touchSession(session, now: now)
+        return TokenRoute.answer(user: user, session: session.id, scopes: try TokenRoute.holdable(scopes, by: user, app: app),
+                                 refreshToken: successor, app: app, now: now)
     }
 }

@@ -48,7 +48,9 @@ public struct AccessTokenVerifier: CredentialVerifier {
     {
         guard case let .bearerToken(token) = credential else { return nil }
         guard let (user, token) = try app.currentAccessToken(token) else { throw requirement.couldNotValidate }
-        return try app.identity(user, holding: token.scopes, kind: .token)
+        var identity = try app.identity(user, holding: token.scopes, kind: .token)
+        identity.sessionID = token.sessionID
+        return identity
     }
 }
 
@@ -100,11 +102,16 @@ public struct APIKeyVerifier: CredentialVerifier {
 }
 
 extension App {
-    /// A token that verifies and still speaks for its account, with that account; nil otherwise.
+    /// A token that verifies and still speaks for its account, in a session that is live,
+    /// with that account; nil otherwise. Using the session keeps it from going idle.
     func currentAccessToken(_ token: String) throws -> (User, AccessToken)? {
-        guard let claims = try? keys.verify(token, now: now()), let token = AccessToken(claims: claims),
-              let user = try store.user(id: token.userID), token.isCurrent(for: user)
+        let now = now()
+        guard let claims = try? keys.verify(token, now: now), let token = AccessToken(claims: claims),
+              let user = try store.user(id: token.userID), token.isCurrent(for: user),
+              let session = try store.session(id: token.sessionID), session.userID == user.id,
+              session.isLive(at: now, idleSeconds: config.sessionIdle)
         else { return nil }
+        try store.touchSession(session, now: now)
         return (user, token)
     }
 

@@ -54,4 +54,6 @@ public struct Identity: Sendable {
     public let scopes: [String]
     public let permissions: [String]
     public let kind: CredentialKind
+    /// The session a token belongs to; nil for a key or a password.
+    public var sessionID: String? = nil
 }

@@ -62,6 +62,31 @@ extension Store {
             DROP TABLE users;
             ALTER TABLE users_v2 RENAME TO users;
             """),
+        // Server-side sessions (one per password login) and their refresh tokens, stored as
+        // hashes; a spent token keeps its row, so that presenting it again is recognised.
+        Migration(4, """
+            CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                created_at INTEGER NOT NULL,
+                last_seen_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                client_address TEXT NOT NULL DEFAULT '',
+                user_agent TEXT NOT NULL DEFAULT '',
+                scopes TEXT NOT NULL DEFAULT '',
+                ended_at INTEGER,
+                end_reason TEXT,
+                refresh_key BLOB NOT NULL
+            );
+            CREATE INDEX sessions_user ON sessions(user_id);
+            CREATE TABLE refresh_tokens (
+                hash BLOB PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                created_at INTEGER NOT NULL,
+                spent_at INTEGER
+            );
+            CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);
+            """),
     ]
 
     struct Migration {

@@ -25,6 +25,7 @@ public final class Store {
     private let lock = NSRecursiveLock()
     /// Users by name, valid while the connection's change stamp is the one recorded.
     var userCache: (stamp: [Int64], users: [String: User]) = ([], [:])
+    var sessionCache: (stamp: [Int64], sessions: [String: Session]) = ([], [:])
     public let path: String
 
     private init(path: String, connection: SQLiteConnection) {

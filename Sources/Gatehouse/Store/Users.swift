@@ -98,7 +98,8 @@ extension Store {
     }
 
     /// Saves email, full name, disabled and scopes (not the username, hash or roles).
-    /// Disabling the user or taking a scope away ends their tokens.
+    /// Disabling the user or taking a scope away ends their tokens; disabling also ends their
+    /// sessions, while a lost scope only narrows them (their next refresh no longer grants it).
     @discardableResult
     public func updateUser(_ user: User, now: Int64 = Store.now()) throws -> User {
         try Store.checkScopes(user.scopes)
@@ -108,7 +109,8 @@ extension Store {
                 guard let before = try connection.query(Store.userByID, [.int(user.id)], Store.readUser).first else {
                     throw StoreError.notFound("user '\(user.username)'")
                 }
-                let narrowed = (user.disabled && !before.disabled) || before.scopes.contains { !scopes.contains($0) }
+                let disabling = user.disabled && !before.disabled
+                let narrowed = disabling || before.scopes.contains { !scopes.contains($0) }
                 try connection.run(
                     """
                     UPDATE users SET email = ?, full_name = ?, disabled = ?, scopes = ?, updated_at = ?,
@@ -116,22 +118,26 @@ extension Store {
                     """,
                     [.optional(user.email), .optional(user.fullName), .int(user.disabled ? 1 : 0),
                      .text(Store.joinList(scopes)), .int(now), .int(narrowed ? 1 : 0), .int(user.id)])
+                if disabling { try endSessions(userID: user.id, reason: .disabled, now: now) }
                 guard let saved = try self.user(id: user.id) else { throw StoreError.notFound("user '\(user.username)'") }
                 return saved
             }
         }
     }
 
-    /// A new password ends the account's tokens.
+    /// A new password ends the account's tokens and sessions.
     public func setPasswordHash(userID: Int64, hash: String, now: Int64 = Store.now()) throws {
         try locked {
-            let changed = try connection.run(
-                """
-                UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?,
-                                 credential_version = credential_version + 1 WHERE id = ?
-                """,
-                [.text(hash), .int(now), .int(now), .int(userID)])
-            guard changed == 1 else { throw StoreError.notFound("user #\(userID)") }
+            try connection.transaction {
+                let changed = try connection.run(
+                    """
+                    UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ?,
+                                     credential_version = credential_version + 1 WHERE id = ?
+                    """,
+                    [.text(hash), .int(now), .int(now), .int(userID)])
+                guard changed == 1 else { throw StoreError.notFound("user #\(userID)") }
+                try endSessions(userID: userID, reason: .passwordChanged, now: now)
+            }
         }
     }
 

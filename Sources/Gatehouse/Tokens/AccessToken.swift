@@ -1,7 +1,8 @@
 /// An access token as `/token` issues it, read back from verified claims. `sub` stays the
 /// username (tutorial005's clients read it); the account is named by its id (`uid`, never
 /// reused), and `cv` is the account's credential version when the token was issued, so
-/// a new password, disabling, or the loss of a scope or role ends every earlier token.
+/// a new password, disabling, or the loss of a scope or role ends every earlier token. `sid`
+/// names the session the token belongs to, which ends it when it ends; `jti` is its own id.
 public struct AccessToken: Sendable, Equatable {
     public let userID: Int64
     public let username: String
@@ -9,13 +10,14 @@ public struct AccessToken: Sendable, Equatable {
     public let issuedAt: Int64
     public let expiresAt: Int64
     public let credentialVersion: Int64
+    public let sessionID: String
 
     /// nil when a claim is missing or of the wrong type.
     public init?(claims: [(String, JSON)]) {
         func claim(_ name: String) -> JSON? { claims.last { $0.0 == name }?.1 }
         guard let sub = claim("sub")?.stringValue, let uid = claim("uid")?.intValue,
               let iat = claim("iat").flatMap(JWTClaims.seconds), let exp = claim("exp").flatMap(JWTClaims.seconds),
-              let cv = claim("cv")?.intValue
+              let cv = claim("cv")?.intValue, let sid = claim("sid")?.stringValue, claim("jti")?.stringValue != nil
         else { return nil }
         let scopeText = claim("scope") ?? .string("")
         guard let scopeText = scopeText.stringValue else { return nil }
@@ -25,15 +27,17 @@ public struct AccessToken: Sendable, Equatable {
         issuedAt = iat
         expiresAt = exp
         credentialVersion = Int64(cv)
+        sessionID = sid
     }
 
     /// The claims of a token for `user`, in tutorial005's order where it has them.
-    public static func claims(for user: User, scopes: [String], now: Int64, lifetime: Int64, issuer: String?,
-                              audience: String?) -> [(String, JSON)] {
+    public static func claims(for user: User, session: String, scopes: [String], now: Int64, lifetime: Int64,
+                              issuer: String?, audience: String?) -> [(String, JSON)] {
         var claims: [(String, JSON)] = [
             ("sub", .string(user.username)), ("scope", .string(scopes.joined(separator: " "))),
             ("exp", .int(Int(now + lifetime))), ("iat", .int(Int(now))), ("uid", .int(Int(user.id))),
-            ("cv", .int(Int(user.credentialVersion))),
+            ("cv", .int(Int(user.credentialVersion))), ("sid", .string(session)),
+            ("jti", .string(Base64.urlEncode(LibCrypto.randomBytes(12)))),
         ]
         if let issuer { claims.append(("iss", .string(issuer))) }
         if let audience { claims.append(("aud", .string(audience))) }

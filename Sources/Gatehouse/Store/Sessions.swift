@@ -1,0 +1,147 @@
+/// A server-side session: what one password login started, until it ends (logout, a
+/// revocation, a new password, refresh-token reuse) or expires (absolute or idle).
+public struct Session: Sendable, Equatable {
+    public var id: String
+    public var userID: Int64
+    public var createdAt: Int64
+    public var lastSeenAt: Int64
+    public var expiresAt: Int64
+    public var clientAddress: String
+    public var userAgent: String
+    /// What the login granted; a refresh can only narrow it.
+    public var scopes: [String]
+    public var endedAt: Int64?
+    public var endReason: String?
+    /// Keys the chain of this session's refresh tokens: each one's successor is derived from it.
+    public var refreshKey: [UInt8]
+
+    /// Live at `now`: not ended, before its absolute expiry and within `idleSeconds` of its last use.
+    public func isLive(at now: Int64, idleSeconds: Int64) -> Bool {
+        endedAt == nil && now < expiresAt && now < lastSeenAt + idleSeconds
+    }
+}
+
+/// Why a session ended, as the store and the audit trail record it.
+public enum SessionEnd: String, Sendable {
+    case logout, revoked, passwordChanged = "password changed", disabled, refreshReuse = "refresh token reuse"
+}
+
+extension Store {
+    static let sessionColumns =
+        "id, user_id, created_at, last_seen_at, expires_at, client_address, user_agent, scopes, ended_at, end_reason, refresh_key"
+    /// last_seen_at moves at most this often, so that using a session is a read almost always.
+    public static let sessionTouchGranularity: Int64 = 60
+
+    @discardableResult
+    public func createSession(userID: Int64, scopes: [String], clientAddress: String, userAgent: String, now: Int64,
+                              lifetime: Int64) throws -> Session {
+        let session = Session(
+            id: Base64.urlEncode(LibCrypto.randomBytes(16)), userID: userID, createdAt: now, lastSeenAt: now,
+            expiresAt: now + lifetime, clientAddress: String(clientAddress.prefix(64)), userAgent: String(userAgent.prefix(256)),
+            scopes: Store.unique(scopes), endedAt: nil, endReason: nil, refreshKey: LibCrypto.randomBytes(32))
+        try locked {
+            try connection.run(
+                "INSERT INTO sessions (\(Store.sessionColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
+                [.text(session.id), .int(userID), .int(now), .int(now), .int(session.expiresAt), .text(session.clientAddress),
+                 .text(session.userAgent), .text(Store.joinList(session.scopes)), .blob(session.refreshKey)])
+        }
+        return session
+    }
+
+    /// Remembered like users: until anything is written to the database.
+    public func session(id: String) throws -> Session? {
+        guard id.utf8.count == 22 else { return nil }
+        return try locked {
+            let stamp = try connection.changeStamp()
+            if stamp != sessionCache.stamp { sessionCache = (stamp, [:]) }
+            if let session = sessionCache.sessions[id] { return session }
+            let session = try connection.query(
+                "SELECT \(Store.sessionColumns) FROM sessions WHERE id = ?", [.text(id)], Store.readSession).first
+            if let session, sessionCache.sessions.count < Store.userCacheCapacity { sessionCache.sessions[id] = session }
+            return session
+        }
+    }
+
+    /// The user's sessions that have not ended, newest first (expired ones included until they are pruned).
+    public func listSessions(userID: Int64) throws -> [Session] {
+        try locked {
+            try connection.query(
+                "SELECT \(Store.sessionColumns) FROM sessions WHERE user_id = ? AND ended_at IS NULL ORDER BY created_at DESC, rowid DESC",
+                [.int(userID)], Store.readSession)
+        }
+    }
+
+    /// Records a use; writes only when last_seen_at is at least `sessionTouchGranularity` old.
+    public func touchSession(_ session: Session, now: Int64) throws {
+        guard now - session.lastSeenAt >= Store.sessionTouchGranularity else { return }
+        try locked {
+            try connection.run("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?",
+                               [.int(now), .text(session.id), .int(now)])
+        }
+    }
+
+    /// Ends one session (when `userID` is given, only if it is theirs). True when it was live.
+    @discardableResult
+    public func endSession(id: String, userID: Int64? = nil, reason: SessionEnd, now: Int64) throws -> Bool {
+        try locked {
+            try connection.run(
+                "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL AND (? IS NULL OR user_id = ?)",
+                [.int(now), .text(reason.rawValue), .text(id), .optional(userID), .optional(userID)]) == 1
+        }
+    }
+
+    /// Ends every live session of the user but `except`; how many ended.
+    @discardableResult
+    public func endSessions(userID: Int64, except: String? = nil, reason: SessionEnd, now: Int64) throws -> Int {
+        try locked {
+            try connection.run(
+                "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",
+                [.int(now), .text(reason.rawValue), .int(userID), .optional(except)])
+        }
+    }
+
+    static func readSession(_ row: SQLRow) -> Session {
+        Session(id: row.text(0), userID: row.int(1), createdAt: row.int(2), lastSeenAt: row.int(3), expiresAt: row.int(4),
+                clientAddress: row.text(5), userAgent: row.text(6), scopes: Store.splitList(row.text(7)),
+                endedAt: row.optionalInt(8), endReason: row.optionalText(9), refreshKey: row.blob(10))
+    }
+
+    // MARK: refresh tokens
+
+    public enum RefreshSpend: Equatable, Sendable {
+        /// This call spent it: issue its successor.
+        case spent(sessionID: String)
+        /// Spent already, at that time.
+        case alreadySpent(sessionID: String, at: Int64)
+        case unknown
+    }
+
+    public func insertRefreshToken(hash: [UInt8], sessionID: String, now: Int64) throws {
+        try locked {
+            try connection.run("INSERT OR IGNORE INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)",
+                               [.blob(hash), .text(sessionID), .int(now)])
+        }
+    }
+
+    /// Marks the token spent, atomically: of concurrent calls with one token, one gets `.spent`.
+    public func spendRefreshToken(hash: [UInt8], now: Int64) throws -> RefreshSpend {
+        try locked {
+            try connection.transaction {
+                guard let (sessionID, spentAt) = try connection.query(
+                    "SELECT session_id, spent_at FROM refresh_tokens WHERE hash = ?", [.blob(hash)],
+                    { ($0.text(0), $0.optionalInt(1)) }).first
+                else { return .unknown }
+                if let spentAt { return .alreadySpent(sessionID: sessionID, at: spentAt) }
+                try connection.run("UPDATE refresh_tokens SET spent_at = ? WHERE hash = ? AND spent_at IS NULL", [.int(now), .blob(hash)])
+                return .spent(sessionID: sessionID)
+            }
+        }
+    }
+
+    /// The session a refresh token (spent or not) belongs to.
+    public func refreshTokenSession(hash: [UInt8]) throws -> String? {
+        try locked {
+            try connection.query("SELECT session_id FROM refresh_tokens WHERE hash = ?", [.blob(hash)]) { $0.text(0) }.first
+        }
+    }
+}
