@@ -4,7 +4,8 @@ import Logging
 
 /// An App as the unit tests' TestApp builds it: a store in a temp folder (removed at exit),
 /// cheap Argon2, the fixed HMAC secret, a fixed clock, the demo scopes; johndoe, alice (disabled)
-/// and root (role admin), whose passwords, tokens and API key the seed corpus holds.
+/// and root (role admin), whose passwords and API key the seed corpus holds, and tokens for
+/// johndoe and root that seeds name as $JOHN, $ROOT and $EXPIRED.
 ///
 /// Inputs change the store (keys issued, users disabled or deleted by root), so every
 /// `resetInterval` inputs the App starts again on a fresh store; no state builds up without bound.
@@ -16,6 +17,9 @@ public enum FuzzApp {
     nonisolated(unsafe) private static var app: App?
     nonisolated(unsafe) private static var inputs = 0
     nonisolated(unsafe) private static var generation = 0
+    /// Tokens of this store's sessions, by the placeholder that seeds write in their place:
+    /// a token names a server-side session, so no token can be written into a seed file.
+    nonisolated(unsafe) public private(set) static var tokens: [(placeholder: String, token: String)] = []
 
     /// The App for the next input.
     public static func next() -> App {
@@ -57,14 +61,29 @@ public enum FuzzApp {
             let johndoe = try addUser("johndoe", "secret")
             _ = try addUser("alice", "secretalice", disabled: true)
             let root = try addUser("root", "rootpass")
-            _ = try app.store.createRole(name: "admin", permissions: ["users:read", "users:write"], now: FixedKeys.now)
+            let permissions = [
+                Permissions.readUsers, Permissions.writeUsers, Permissions.manageRoles, Permissions.introspectTokens,
+            ]
+            _ = try app.store.createRole(name: "admin", permissions: permissions, now: FixedKeys.now)
             try app.store.grantRole(userID: root.id, role: "admin")
             try app.store.insertAPIKey(APIKeyRecord(
                 id: "0123456789abcdef", userID: johndoe.id, name: "seed",
                 secretHash: APIKeys.secretHash(String(apiKey.dropFirst(20))), scopes: ["me"], createdAt: FixedKeys.now,
                 expiresAt: nil, lastUsedAt: nil, revokedAt: nil))
+            // A token carries a permission only when it asked for it, as a scope.
+            func token(_ user: User, _ scopes: [String] = ["me", "items"], lifetime: Int64 = 1800) throws -> String {
+                let session = try app.store.createSession(
+                    userID: user.id, scopes: scopes, clientAddress: "", userAgent: "", now: FixedKeys.now, lifetime: 86400)
+                return app.keys.issue(claims: AccessToken.claims(
+                    for: user, session: session.id, scopes: scopes, now: FixedKeys.now, lifetime: lifetime,
+                    issuer: nil, audience: nil))
+            }
             if generation == 1 { atexit { try? FileManager.default.removeItem(atPath: FuzzApp.directory) } }
-            warmUp(app)
+            // Before the seeds' tokens exist: the warm-up ends the sessions of its own token.
+            warmUp(app, token: try token(root, ["me", "items"] + permissions))
+            tokens = [
+                ("$JOHN", try token(johndoe)), ("$ROOT", try token(root, ["me", "items"] + permissions)), ("$EXPIRED", try token(johndoe, lifetime: -60)),
+            ]
             return app
         } catch {
             fatalError("fuzz app: \(error)")
@@ -76,18 +95,15 @@ extension FuzzApp {
     /// johndoe's API key (scope me), as the seed corpus holds it: id, then 32 bytes 0…31.
     public static let apiKey = "gh_0123456789abcdef_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
 
-    /// A token for root (role admin) that is valid at FixedKeys.now, as the seed corpus holds.
-    public static func rootToken(_ app: App) -> String {
-        app.keys.issue(claims: [("sub", "root"), ("scope", "me items"), ("exp", .int(1_900_000_000))])
-    }
-
     /// One request per route, so that the lazy globals behind each (models, OpenAPI) exist
     /// before fuzzing starts. Ids that do not exist and empty bodies: nothing is changed.
-    static func warmUp(_ app: App) {
-        let bearer = ("Authorization", "Bearer \(rootToken(app))")
+    static func warmUp(_ app: App, token: String) {
+        let bearer = ("Authorization", "Bearer \(token)")
         for route in app.routes {
-            let path = route.path.replacingOccurrences(of: "{user_id:int}", with: "999999")
-                .replacingOccurrences(of: "{key_id}", with: "0123456789abcdef")
+            let path = route.path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+                guard segment.hasPrefix("{") else { return String(segment) }
+                return segment.hasSuffix(":int}") ? "999999" : "0123456789abcdef"
+            }.joined(separator: "/")
             let body = route.method == "POST" || route.method == "PATCH" ? Array("{}".utf8) : []
             _ = app.handle(Request(method: route.method, path: path,
                                    headers: Headers([bearer, ("Content-Type", "application/json")]), body: body))

@@ -8,7 +8,12 @@ import Gatehouse
 ///     (empty line)
 ///     body
 public enum FuzzRequest {
-    public static func decode(_ bytes: [UInt8]) -> Request {
+    /// `substitutions` replace placeholders anywhere in the input, e.g. with a token.
+    public static func decode(_ bytes: [UInt8], substitutions: [(placeholder: String, token: String)] = []) -> Request {
+        var bytes = bytes
+        for (placeholder, value) in substitutions {
+            bytes = FuzzInput.replacing(Array(placeholder.utf8), with: Array(value.utf8), in: bytes)
+        }
         let (head, body) = FuzzInput.split(bytes, at: Array("\n\n".utf8))
         var lines = FuzzInput.lines(head)
         let requestLine = lines.isEmpty ? [] : lines.removeFirst()

@@ -5,12 +5,14 @@ import Gatehouse
 /// GATEHOUSE_FUZZ_PRINT=1 prints each answer's status line and body, to check what a seed reaches.
 let printAnswers = ProcessInfo.processInfo.environment["GATEHOUSE_FUZZ_PRINT"] != nil
 
-/// `App.handle` over a request spelled as in FuzzRequest: whatever arrives, the answer is
+/// `App.handle` over a request spelled as in FuzzRequest ($JOHN, $ROOT, $EXPIRED standing for
+/// tokens of the store's sessions): whatever arrives, the answer is
 /// no 5xx, headers that cannot split, and a JSON body that is JSON.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzApp(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let request = FuzzRequest.decode(FuzzInput.bytes(data, size))
-    let response = FuzzApp.next().handle(request)
+    let app = FuzzApp.next()
+    let request = FuzzRequest.decode(FuzzInput.bytes(data, size), substitutions: FuzzApp.tokens)
+    let response = app.handle(request)
     if printAnswers {  // on stderr, unbuffered: a crash right after must not swallow it
         fputs("\(request.method) \(request.path) -> \(response.status) \(String(decoding: response.body.prefix(200), as: UTF8.self))\n", stderr)
     }
