@@ -39,7 +39,7 @@ let package = Package(
             plugins: ["BuildCommit"]
         ),
         .plugin(name: "BuildCommit", capability: .buildTool()),
-        .testTarget(name: "GatehouseTests", dependencies: ["Gatehouse"]),
+        .testTarget(name: "GatehouseTests", dependencies: ["Gatehouse", "GatehouseServer"]),
         .testTarget(name: "GatehouseServerTests", dependencies: ["Gatehouse", "GatehouseServer"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Gatehouse"], exclude: ["openapi_reference.py"]),
     ]

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from procs import (Processes, curl, free_port, helper_name, memory_kib, process_tree, tree_cpu_seconds,
                    unix_socket_accepts, wait_for)
-from scenarios import APIKEY_TITLE, BASIC_TITLE, JWT_TITLE, LOGIN, LOGIN_TITLE, ME, SCENARIOS, wrk_script
+from scenarios import (APIKEY_TITLE, BASIC_TITLE, JWT_TITLE, LOGIN, LOGIN_TITLE, ME, SCENARIOS, WRONG_LOGIN, refresh_script,
+                       wrk_script)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -117,6 +118,7 @@ class Target:
     user_skipped: str | None = None  # why scenarios needing users cannot run
     token: str | None = None
     api_key: str | None = None
+    refresh_token: str | None = None
 
     @property
     def pid(self):
@@ -177,8 +179,12 @@ class Bench:
         data = self.tmp / "data"
         data.mkdir()
         conf = self.tmp / "gatehouse.conf"
-        # The tutorial's password "secret" is shorter than Gatehouse's default minimum.
-        conf.write_text(f"data_dir = {data}\ndemo = true\nsecret_key = {SECRET}\npassword_min_length = 6\n")
+        # The tutorial's password "secret" is shorter than Gatehouse's default minimum. A file
+        # holding secret_key must be private. Refreshes in flight with one token share its
+        # successor within the grace window: a minute covers wrk's overlapping requests.
+        conf.write_text(f"data_dir = {data}\ndemo = true\nsecret_key = {SECRET}\npassword_min_length = 6\n"
+                        "refresh_token_reuse_grace_seconds = 60\n")
+        conf.chmod(0o600)
         self.add_gatehouse_users(conf)
         sock = self.tmp / "gh.sock"
         argv = [GH_BIN, "serve", "--listen", f"unix:{sock}", "--workers", str(WORKERS),
@@ -228,14 +234,22 @@ class Bench:
         self.nginx.process = self.procs.start("nginx", argv)
         wait_for(lambda: curl(self.base + "/nginx")[0] == 200, "nginx", self.nginx.process)
 
-    def login(self, target):
+    def login(self, target, scope="me+items"):
         status, body = curl(self.base + target.prefix + "/token",
-                            "-d", "username=johndoe", "-d", "password=secret", "-d", "scope=me+items")
+                            "-d", "username=johndoe", "-d", "password=secret", "-d", f"scope={scope}")
         try:
             token = json.loads(body)["access_token"] if status == 200 else None
         except (ValueError, KeyError, TypeError):
             token = None
         return (token, None) if token else (None, f"login answered {status}: {body[:100]}")
+
+    def refresh_token(self, target):
+        status, body = curl(self.base + target.prefix + "/token",
+                            "-d", "username=johndoe", "-d", "password=secret", "-d", "scope=me+offline_access")
+        try:
+            return json.loads(body).get("refresh_token") if status == 200 else None
+        except (ValueError, TypeError):
+            return None
 
     def setup(self):
         log(f"bench: temp dir {self.tmp}, nginx on 127.0.0.1:{self.port}, {WORKERS} workers per app")
@@ -255,6 +269,7 @@ class Bench:
                 target.user_skipped = f"skipped: {error}"
         self.nginx.token = self.c.token = self.gatehouse.token or self.fastapi.token
         if self.gatehouse.token:
+            self.gatehouse.refresh_token = self.refresh_token(self.gatehouse)
             status, body = curl(self.base + "/auth/users/me/api-keys", "-H", "Authorization: Bearer " + self.gatehouse.token,
                                 "-H", "Content-Type: application/json", "-d", '{"name":"bench","scopes":["me"]}')
             try:
@@ -267,10 +282,10 @@ class Bench:
     # ---- running wrk
 
     def wrk(self, url, method="GET", headers=None, body=None, connections=CONNECTIONS, duration=DURATION,
-            timeout="10s"):
+            timeout="10s", script_text=None):
         self.scripts += 1
         script = self.tmp / f"wrk-{self.scripts}.lua"
-        script.write_text(wrk_script(method, headers or {}, body))
+        script.write_text(script_text or wrk_script(method, headers or {}, body))
         argv = ["wrk", f"-t{min(THREADS, connections)}", f"-c{connections}", f"-d{duration}",
                 "--timeout", timeout, "-s", str(script), url]
         return self.procs.start("wrk", argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -300,6 +315,8 @@ class Bench:
     def measure(self, target, request, **wrk_options):
         self.settle(target)
         before = tree_cpu_seconds(target.pid) if target.pid else None
+        if request.auth == "refresh":
+            wrk_options["script_text"] = refresh_script(request.extra_headers, target.refresh_token or "")
         result = self.collect(self.wrk(self.base + target.prefix + request.path, request.method,
                                        request.headers(target), request.body, **wrk_options))
         if before is not None:
@@ -315,6 +332,17 @@ class Bench:
             args += ["-H", f"{name}: {value}"]
         if request.body is not None:
             args += ["--data-raw", request.body]
+        if request.auth == "refresh":
+            if not target.refresh_token:
+                return 0, "no refresh token"
+            # Spends it: the run continues from its successor.
+            status, body = curl(self.base + target.prefix + request.path, *args,
+                                "--data-raw", f"grant_type=refresh_token&refresh_token={target.refresh_token}")
+            try:
+                target.refresh_token = json.loads(body)["refresh_token"]
+            except (ValueError, KeyError, TypeError):
+                pass
+            return status, body
         status, body = curl(self.base + target.prefix + request.path, *args)
         return status, body
 
@@ -348,8 +376,9 @@ class Bench:
             row.vs_c = ratio(row.rps, baseline.get(self.c.name))
         self.rows += rows
 
-    def run_under_logins(self, scenario):
-        """(e): /users/me/ latency while a second wrk keeps the login endpoint saturated."""
+    def run_under_logins(self, scenario, logins=LOGIN, what="logins"):
+        """(e), (h): /users/me/ latency while a second wrk keeps the login endpoint busy,
+        with right passwords (e) or wrong ones from one address (h)."""
         log(f"bench: {scenario.title}")
         for target in (self.gatehouse, self.fastapi):
             reason = self.skip_reason(target, ME)
@@ -358,15 +387,14 @@ class Bench:
                 continue
             url = self.base + target.prefix
             self.settle(target)
-            logins = self.wrk(url + LOGIN.path, LOGIN.method, LOGIN.headers(target), LOGIN.body,
-                              connections=LOGIN_CONNECTIONS, duration=DURATION, timeout="30s")
+            load = self.wrk(url + logins.path, logins.method, logins.headers(target), logins.body,
+                            connections=LOGIN_CONNECTIONS, duration=DURATION, timeout="30s")
             time.sleep(0.5)  # let the logins fill the workers first
             me = self.wrk(url + ME.path, ME.method, ME.headers(target), None)
             me_result = self.collect(me)
-            login_result = self.collect(logins)
-            login_rps = login_result["requests"] / login_result["duration_us"] * 1e6
-            self.rows.append(Row(scenario.title, target.name, result=me_result,
-                                 note=f"meanwhile {login_rps:.1f} logins/s"))
+            load_result = self.collect(load)
+            rate = load_result["requests"] / load_result["duration_us"] * 1e6
+            self.rows.append(Row(scenario.title, target.name, result=me_result, note=f"meanwhile {rate:.1f} {what}/s"))
 
     def login_cost(self, target, count=5):
         """CPU seconds and wall seconds of one login, from `count` sequential logins."""
@@ -387,7 +415,9 @@ class Bench:
     def run(self):
         self.setup()
         self.warm_up()
-        for scenario in SCENARIOS:
+        # The wrong-password flood gets the address and the user banned: it runs last,
+        # after the login costs are taken.
+        for scenario in [s for s in SCENARIOS if not s.under_flood]:
             if scenario.under_logins:
                 self.run_under_logins(scenario)
             else:
@@ -396,6 +426,8 @@ class Bench:
         for target in (self.gatehouse, self.fastapi):
             if not self.skip_reason(target, LOGIN):
                 costs[target.name] = self.login_cost(target)
+        for scenario in [s for s in SCENARIOS if s.under_flood]:
+            self.run_under_logins(scenario, logins=WRONG_LOGIN, what="wrong passwords")
         self.report(costs)
 
     # ---- the table

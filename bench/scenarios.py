@@ -18,6 +18,8 @@ class Request:
         if self.auth == "token":
             # nginx and C get a token of the same size, so the FastCGI hop carries the same bytes.
             headers["Authorization"] = "Bearer " + (target.token or "x" * 180)
+        elif self.auth == "refresh":
+            pass  # the token travels in the body, chained by refresh_script
         elif self.auth == "apikey":
             headers["X-API-Key"] = target.api_key or "gh_" + "0" * 16 + "_" + "A" * 43
         elif self.auth:
@@ -32,6 +34,12 @@ GARBAGE = Request("/users/me/", auth="Bearer not.a.token", expect=401)
 LOGIN = Request("/token", method="POST", body="username=johndoe&password=secret&scope=me+items",
                 extra_headers=FORM, needs_users=True)
 LOGIN_TITLE = "(d) POST /token login"
+# A wrong password from one address: after throttle_address_max_failures the address is banned,
+# and every further guess is a 429 that costs no hash.
+WRONG_LOGIN = Request("/token", method="POST", body="username=johndoe&password=wrong&scope=me",
+                      extra_headers=FORM, needs_users=True, expect=400)
+REFRESH_TITLE = "(g) POST /token refresh grant"
+FLOOD_TITLE = "(h) /users/me/ during wrong passwords"
 JWT_TITLE = "(b) GET /users/me/ valid token"
 
 
@@ -42,6 +50,7 @@ class Scenario:
     baselines: bool = True  # also run nginx return 200 and the C responder
     login: bool = False  # Argon2-bound: fewer connections, BENCH_LOGIN_DURATION, long timeout
     under_logins: bool = False  # run a login wrk alongside and report this request's latency
+    under_flood: bool = False  # the same, with wrong passwords from one address
     gatehouse_only: bool = False  # a scheme tutorial005 does not have
 
     def targets(self, bench):
@@ -67,19 +76,49 @@ EXTRA_SCENARIOS = [
     Scenario(APIKEY_TITLE, Request("/users/me/", auth="apikey", needs_users=True), gatehouse_only=True),
 ]
 SCENARIOS += EXTRA_SCENARIOS
+# (g) refreshes, each connection sending the refresh token the previous answer returned
+# (rotation; requests in flight with the same token get the grace answer), and (h) the
+# latency of /users/me/ while one address keeps guessing passwords.
+SCENARIOS += [
+    Scenario(REFRESH_TITLE, Request("/token", method="POST", auth="refresh", extra_headers=FORM, needs_users=True),
+             baselines=False, gatehouse_only=True),
+    Scenario(FLOOD_TITLE, ME, baselines=False, under_flood=True),
+]
 # ------------------------------------------------------------------------------------------
 
 
-def wrk_script(method, headers, body):
-    def lua(s):
-        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def lua(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
+
+def refresh_script(headers, token):
+    """The refresh grant, chained: each answer's refresh_token is the next request's."""
+    lines = ['wrk.method = "POST"']
+    for name, value in headers.items():
+        lines.append(f"wrk.headers[{lua(name)}] = {lua(value)}")
+    lines.append(f"token = {lua(token)}")
+    lines.append("""
+request = function()
+  return wrk.format(nil, nil, nil, "grant_type=refresh_token&refresh_token=" .. token)
+end
+response = function(status, headers, body)
+  local next = body:match('"refresh_token":"([^"]+)"')
+  if next then token = next end
+end
+""")
+    return "\n".join(lines) + DONE
+
+
+def wrk_script(method, headers, body):
     lines = [f"wrk.method = {lua(method)}"]
     if body is not None:
         lines.append(f"wrk.body = {lua(body)}")
     for name, value in headers.items():
         lines.append(f"wrk.headers[{lua(name)}] = {lua(value)}")
-    lines.append("""
+    return "\n".join(lines) + DONE
+
+
+DONE = """
 done = function(summary, latency, requests)
   io.write(string.format(
     "BENCH_RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d status_errors=%d connect_errors=%d read_errors=%d write_errors=%d timeouts=%d\\n",
@@ -87,5 +126,4 @@ done = function(summary, latency, requests)
     summary.errors.status, summary.errors.connect, summary.errors.read, summary.errors.write,
     summary.errors.timeout))
 end
-""")
-    return "\n".join(lines)
+"""

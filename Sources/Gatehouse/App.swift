@@ -38,6 +38,8 @@ public final class App {
     public let now: @Sendable () -> Int64
     /// nil: hashes are bounded only by the workers there are (the login pool, CGI, tests).
     public let hashLimiter: (any HashLimiter)?
+    /// Failed credential checks, shared by the master's workers (a local one for CGI and tests).
+    public let failureLedger: any FailureLedger
     /// Basic credentials that needed a hash (unknown, new, changed or wrong).
     public let basicCacheMisses = Atomic<Int>(0)
     let basicCache: BasicCache
@@ -48,11 +50,12 @@ public final class App {
     public init(
         config: Config, store: Store, keys: JWTKeySet, logger: Logger = Logger(label: "gatehouse"),
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        hashLimiter: (any HashLimiter)? = nil, authenticator: Authenticator = .standard(),
-        extraRoutes: (Schemes) -> [Route] = { _ in [] }
+        hashLimiter: (any HashLimiter)? = nil, failureLedger: (any FailureLedger)? = nil,
+        authenticator: Authenticator = .standard(), extraRoutes: (Schemes) -> [Route] = { _ in [] }
     ) throws {
         self.config = config
         self.hashLimiter = hashLimiter
+        self.failureLedger = failureLedger ?? LocalFailureLedger()
         self.store = store
         self.keys = keys
         self.logger = logger
@@ -71,12 +74,13 @@ public final class App {
 
     /// Opens this process's own store connection and keys: one App per worker.
     public static func open(config: Config, logger: Logger = Logger(label: "gatehouse"),
-                            hashLimiter: (any HashLimiter)? = nil, authenticator: Authenticator = .standard(),
+                            hashLimiter: (any HashLimiter)? = nil, failureLedger: (any FailureLedger)? = nil,
+                            authenticator: Authenticator = .standard(),
                             extraRoutes: (Schemes) -> [Route] = { _ in [] }) throws -> App {
         let store = try Store.open(path: config.databasePath)
         let keys = try JWTKeySet.load(config: config)
         return try App(config: config, store: store, keys: keys, logger: logger, hashLimiter: hashLimiter,
-                       authenticator: authenticator, extraRoutes: extraRoutes)
+                       failureLedger: failureLedger, authenticator: authenticator, extraRoutes: extraRoutes)
     }
 
     /// Run once by the master before it forks: creates and migrates the store and the
@@ -125,7 +129,7 @@ public final class App {
                 if route.security != nil || route.body.isForm { App.forbidCaching(&response) }
                 return response
             } catch let error as HTTPError {
-                return error.response
+                return (route.name == "check" ? error.forAuthRequest() : error).response
             } catch {
                 let number = failures.add(1, ordering: .relaxed).newValue
                 logger.error("request \(getpid())-\(number) \(request.method) \(route.path) failed: \(error)")

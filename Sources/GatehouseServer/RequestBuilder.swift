@@ -36,7 +36,7 @@ public struct RequestBuilder {
     static let headerPrefix = Array("HTTP_".utf8)
     static let used = [
         "REQUEST_METHOD", "PATH_INFO", "SCRIPT_NAME", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH", "HTTPS",
-        "SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR",
+        "SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "REQUEST_ID",
     ].map { Array($0.utf8) }
 
     public func value(_ name: String) -> [UInt8]? {
@@ -96,7 +96,8 @@ public struct RequestBuilder {
         return Request(
             method: method.isEmpty ? "GET" : method, path: text("PATH_INFO"), scriptName: text("SCRIPT_NAME"),
             rawQuery: latin1("QUERY_STRING"), headers: headers, scheme: scheme, remoteAddress: latin1("REMOTE_ADDR"),
-            serverName: latin1("SERVER_NAME"), serverPort: latin1("SERVER_PORT"))
+            serverName: latin1("SERVER_NAME"), serverPort: latin1("SERVER_PORT"),
+            requestID: String(latin1("REQUEST_ID").prefix(64)))
     }
 
     /// Builds the request, reading exactly CONTENT_LENGTH bytes with `read` (which returns

@@ -15,8 +15,9 @@ public struct Server: Sendable {
     /// Builds a worker's App after fork (or the one App of a CGI run).
     public var factory: AppFactory {
         let routes = self.routes
-        return { config, hashLimiter in
-            try App.open(config: config, logger: Server.logger(config), hashLimiter: hashLimiter, extraRoutes: routes)
+        return { config, hashLimiter, failureLedger in
+            try App.open(config: config, logger: Server.logger(config), hashLimiter: hashLimiter, failureLedger: failureLedger,
+                         extraRoutes: routes)
         }
     }
 
@@ -119,7 +120,7 @@ public struct Server: Sendable {
     public func answerCGI() -> Int32 {
         do {
             let config = try Server.loadConfig(file: nil)
-            return CGIResponder.respond(app: try factory(config, nil))
+            return CGIResponder.respond(app: try factory(config, nil, nil))
         } catch {
             FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
             _ = CGIResponder.writeAll(1, HTTPError.internalServerError.response.serialized())

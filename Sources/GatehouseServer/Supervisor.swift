@@ -5,7 +5,8 @@ import Logging
 
 /// Builds a worker's App after fork, so that each worker owns its own resources
 /// (its SQLite connection, caches) and nothing is shared across processes.
-public typealias AppFactory = @Sendable (Config, (any HashLimiter)?) throws -> App
+/// The main pool's workers get a hash limiter; every worker gets the master's failure ledger.
+public typealias AppFactory = @Sendable (Config, (any HashLimiter)?, (any FailureLedger)?) throws -> App
 
 /// The prefork master: holds the listening sockets, keeps each pool's workers running,
 /// restarts one that dies, replaces them all on SIGHUP (new ones first, then the old ones
@@ -37,6 +38,10 @@ public final class Supervisor {
     /// Bounds the main pool's concurrent hashes; old and new workers overlap on reload, and
     /// sizes may grow on reload, so there are slots to spare.
     var hashSlots: SharedHashSlots?
+    /// Failed logins by address and username, for every pool.
+    var failureTable: SharedFailureTable?
+    /// The monotonic time of the last audit pruning.
+    var lastPrune: Double?
 
     /// How long in-flight requests get on SIGTERM before the workers are killed.
     public var drainTimeout = 30.0
@@ -73,7 +78,10 @@ public final class Supervisor {
             close(signalFD)
             for pool in pools { pool.listener.close() }
         }
-        do { hashSlots = try SharedHashSlots(count: 1024, limit: config.maxConcurrentHashes) } catch {
+        do {
+            hashSlots = try SharedHashSlots(count: 1024, limit: config.maxConcurrentHashes)
+            failureTable = try SharedFailureTable()
+        } catch {
             logger.critical("\(error)")
             return 1
         }
@@ -98,6 +106,10 @@ public final class Supervisor {
                 continue
             }
             let time = now()
+            if lastPrune.map({ time - $0 >= Supervisor.pruneInterval }) ?? true {
+                lastPrune = time
+                pruneAudit()
+            }
             let due = restartsDue.filter { $0.at <= time }
             restartsDue.removeAll { $0.at <= time }
             for restart in due { spawn(pool: restart.pool) }
@@ -195,7 +207,7 @@ public final class Supervisor {
         if let problem = pool.applyToCurrentProcess(config) { workerLogger.warning("\(problem)") }
         let app: App
         do {
-            app = try factory(config, hashSlot.flatMap { slot in hashSlots?.limiter(slot: slot) })
+            app = try factory(config, hashSlot.flatMap { slot in hashSlots?.limiter(slot: slot) }, failureTable)
         } catch {
             workerLogger.critical("worker cannot start: \(error)")
             return 78  // EX_CONFIG
@@ -218,6 +230,20 @@ public final class Supervisor {
             logger.warning("\(pools[worker.pool].name) worker \(pid) \(how); starting another")
             let crashedEarly = now() - worker.started < Supervisor.crashWindow
             restartsDue.append((worker.pool, now() + (crashedEarly ? Supervisor.restartDelay : 0)))
+        }
+    }
+
+    static let pruneInterval = 3600.0
+
+    /// Removes audit rows older than audit_retention_days: here, off every request's path.
+    func pruneAudit() {
+        guard config.auditRetentionDays > 0 else { return }
+        do {
+            let before = Store.now() - Int64(config.auditRetentionDays) * 86400
+            let removed = try Store.open(path: config.databasePath).pruneAudit(before: before)
+            if removed > 0 { logger.info("audit: pruned \(removed) rows older than \(config.auditRetentionDays) days") }
+        } catch {
+            logger.error("audit: pruning failed: \(error)")
         }
     }
 

@@ -32,6 +32,7 @@ struct APIKeyCommand: ParsableCommand {
             }
             let (record, key) = try APIKeys.issue(
                 in: store, userID: owner.id, name: name, scopes: wanted, expiresInDays: expiresInDays, now: Store.now())
+            store.auditCommand(.apiKeyCreated, user: owner, detail: "key \(record.id)")
             print(key)
             printErr("created key \(record.id) for '\(owner.username)'; this is the only time it is shown")
         }
@@ -64,7 +65,10 @@ struct APIKeyCommand: ParsableCommand {
 
         func run() throws {
             let (_, store) = try options.openStore()
-            guard try store.revokeAPIKey(id: id) else { throw CommandFailure("no API key with id '\(CommandText.printable(id))'") }
+            guard let record = try store.apiKey(id: id), try store.revokeAPIKey(id: id) else {
+                throw CommandFailure("no API key with id '\(CommandText.printable(id))'")
+            }
+            store.auditCommand(.apiKeyRevoked, user: try store.user(id: record.userID), detail: "key \(id)")
             print("revoked key \(id)")
         }
     }

@@ -35,6 +35,14 @@ extension Store {
         return user
     }
 
+    /// A row in the audit trail for what the command did; actor `cli:<login name>`. The
+    /// command prints its own result, so no log line.
+    func auditCommand(_ event: AuditEvent, user: User?, detail: String = "") {
+        let login = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? String(getuid())
+        AuditTrail(store: self, logger: nil).record(AuditEntry(
+            time: Store.now(), event: event, userID: user?.id, username: user?.username, actor: "cli:" + login, detail: detail))
+    }
+
     func requireRole(_ name: String) throws -> Role {
         guard let role = try role(named: name) else { throw CommandFailure("no role named '\(CommandText.printable(name))'") }
         return role

@@ -21,6 +21,7 @@ struct RoleCommand: ParsableCommand {
             }
             if try store.role(named: name) != nil { throw CommandFailure("role '\(name)' already exists") }
             let role = try store.createRole(name: name, permissions: CommandText.list(permissions))
+            store.auditCommand(.roleCreated, user: nil, detail: "\(role.name): \(role.permissions.joined(separator: " "))")
             print("created role '\(role.name)': \(role.permissions.joined(separator: " "))")
         }
     }
@@ -38,6 +39,7 @@ struct RoleCommand: ParsableCommand {
             guard !added.isEmpty else { throw ValidationError("name at least one permission") }
             let now = r.permissions + added.filter { !r.permissions.contains($0) }
             try store.setRolePermissions(name: r.name, permissions: now)
+            store.auditCommand(.permissionsChanged, user: nil, detail: "\(r.name): " + AuditTrail.difference(r.permissions, now))
             print("permissions of role '\(r.name)': \(now.joined(separator: " "))")
         }
     }
@@ -55,6 +57,7 @@ struct RoleCommand: ParsableCommand {
             guard !removed.isEmpty else { throw ValidationError("name at least one permission") }
             let now = r.permissions.filter { !removed.contains($0) }
             try store.setRolePermissions(name: r.name, permissions: now)
+            store.auditCommand(.permissionsChanged, user: nil, detail: "\(r.name): " + AuditTrail.difference(r.permissions, now))
             print("permissions of role '\(r.name)': \(now.joined(separator: " "))")
         }
     }
@@ -79,6 +82,7 @@ struct RoleCommand: ParsableCommand {
             let (_, store) = try options.openStore()
             let r = try store.requireRole(role)
             try store.deleteRole(name: r.name)
+            store.auditCommand(.roleDeleted, user: nil, detail: r.name)
             print("deleted role '\(r.name)'")
         }
     }

@@ -38,6 +38,7 @@ struct UserCommand: ParsableCommand {
             let user = try store.createUser(
                 username: name, email: email, fullName: fullName, passwordHash: hash, disabled: disabled,
                 scopes: CommandText.list(scopes))
+            store.auditCommand(.userCreated, user: user)
             print("created user '\(user.username)' (id \(user.id))")
         }
     }
@@ -98,6 +99,7 @@ struct UserCommand: ParsableCommand {
             let u = try store.requireUser(name)
             let hash = try password.hash(config: config)
             try store.setPasswordHash(userID: u.id, hash: hash)
+            store.auditCommand(.passwordChanged, user: u)
             print("password of '\(u.username)' changed")
         }
     }
@@ -128,6 +130,7 @@ struct UserCommand: ParsableCommand {
         var u = try store.requireUser(name)
         u.disabled = disabled
         try store.updateUser(u)
+        store.auditCommand(disabled ? .userDisabled : .userEnabled, user: u)
         print("user '\(u.username)' \(disabled ? "disabled" : "enabled")")
     }
 
@@ -140,10 +143,12 @@ struct UserCommand: ParsableCommand {
         func run() throws {
             let (_, store) = try options.openStore()
             var u = try store.requireUser(name)
+            let before = u.scopes
             let added = CommandText.list(scopes)
             guard !added.isEmpty else { throw ValidationError("name at least one scope") }
             u.scopes += added.filter { !u.scopes.contains($0) }
             u = try store.updateUser(u)
+            store.auditCommand(.scopesChanged, user: u, detail: AuditTrail.difference(before, u.scopes))
             print("scopes of '\(u.username)': \(u.scopes.joined(separator: " "))")
         }
     }
@@ -157,10 +162,12 @@ struct UserCommand: ParsableCommand {
         func run() throws {
             let (_, store) = try options.openStore()
             var u = try store.requireUser(name)
+            let before = u.scopes
             let removed = Set(CommandText.list(scopes))
             guard !removed.isEmpty else { throw ValidationError("name at least one scope") }
             u.scopes.removeAll { removed.contains($0) }
             u = try store.updateUser(u)
+            store.auditCommand(.scopesChanged, user: u, detail: AuditTrail.difference(before, u.scopes))
             print("scopes of '\(u.username)': \(u.scopes.joined(separator: " "))")
         }
     }
@@ -176,6 +183,7 @@ struct UserCommand: ParsableCommand {
             let u = try store.requireUser(name)
             let r = try store.requireRole(role)
             try store.grantRole(userID: u.id, role: r.name)
+            if !u.roles.contains(r.name) { store.auditCommand(.rolesChanged, user: u, detail: "+" + r.name) }
             print("user '\(u.username)' has role '\(r.name)'")
         }
     }
@@ -191,6 +199,7 @@ struct UserCommand: ParsableCommand {
             let u = try store.requireUser(name)
             let r = try store.requireRole(role)
             let had = try store.revokeRole(userID: u.id, role: r.name)
+            if had { store.auditCommand(.rolesChanged, user: u, detail: "-" + r.name) }
             print(had ? "role '\(r.name)' revoked from '\(u.username)'" : "user '\(u.username)' did not have role '\(r.name)'")
         }
     }
@@ -204,6 +213,7 @@ struct UserCommand: ParsableCommand {
             let (_, store) = try options.openStore()
             let u = try store.requireUser(name)
             try store.deleteUser(id: u.id)
+            store.auditCommand(.userDeleted, user: u)
             print("deleted user '\(u.username)'")
         }
     }

@@ -1,32 +1,43 @@
 import Foundation
+import Logging
 import XCTest
 @testable import Gatehouse
 
 /// An App over a fresh store in a temp folder, cheap Argon2 parameters and a fixed clock.
+/// Throttling is off unless a test sets it: other suites send many wrong credentials on purpose.
 final class TestApp {
     let dir: String
     let app: App
     var clock: Int64 = 1_800_000_000
 
-    init(_ settings: [String: String] = [:]) throws {
+    init(_ settings: [String: String] = [:], logger: Logger = TestApp.quietLogger,
+         failureLedger: (any FailureLedger)? = nil) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("gh-test-\(UUID().uuidString)").path
         var env = [
             "GATEHOUSE_DATA_DIR": dir, "GATEHOUSE_DEMO": "true",
             "GATEHOUSE_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
             "GATEHOUSE_ARGON2_MEMORY_KIB": "1024", "GATEHOUSE_ARGON2_TIME_COST": "1", "GATEHOUSE_ARGON2_PARALLELISM": "1",
             "GATEHOUSE_PASSWORD_MIN_LENGTH": "6",
+            "GATEHOUSE_THROTTLE_ADDRESS_MAX_FAILURES": "0", "GATEHOUSE_THROTTLE_USER_MAX_FAILURES": "0",
         ]
         for (k, v) in settings { env["GATEHOUSE_" + k.uppercased()] = v }
         let config = try Config.load(file: nil, environment: env)
         let store = try Store.open(path: config.databasePath)
         let keys = try JWTKeySet.load(config: config)
         let box = ClockBox()
-        app = try App(config: config, store: store, keys: keys, now: { box.value })
+        app = try App(config: config, store: store, keys: keys, logger: logger, now: { box.value }, failureLedger: failureLedger)
         self.box = box
         box.value = clock
         try addUser("johndoe", "secret", fullName: "John Doe", email: "johndoe@example.com", scopes: ["me", "items"])
         try addUser("alice", "secretalice", fullName: "Alice Chains", email: "alicechains@example.com",
                     scopes: ["me", "items"], disabled: true)
+    }
+
+    /// Warnings and errors only: the audit trail's info lines would drown the test output.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "gatehouse")
+        logger.logLevel = .warning
+        return logger
     }
 
     private let box: ClockBox
@@ -46,14 +57,16 @@ final class TestApp {
     }
 
     func request(_ method: String, _ path: String, query: String = "", headers: [(String, String)] = [],
-                 body: String = "", prefix: String = "") -> Response {
+                 body: String = "", prefix: String = "", from address: String = "", requestID: String = "") -> Response {
         app.handle(Request(method: method, path: path, scriptName: prefix, rawQuery: query,
-                           headers: Headers(headers), body: Array(body.utf8)))
+                           headers: Headers(headers), body: Array(body.utf8), remoteAddress: address, requestID: requestID))
     }
 
-    func login(_ username: String = "johndoe", _ password: String = "secret", scope: String = "me items") -> Response {
+    func login(_ username: String = "johndoe", _ password: String = "secret", scope: String = "me items",
+               from address: String = "", headers: [(String, String)] = [], requestID: String = "") -> Response {
         let body = "username=\(username)&password=\(password)&scope=\(scope.replacingOccurrences(of: " ", with: "+"))"
-        return request("POST", "/token", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body)
+        return request("POST", "/token", headers: [("Content-Type", "application/x-www-form-urlencoded")] + headers, body: body,
+                       from: address, requestID: requestID)
     }
 
     func token(_ username: String = "johndoe", _ password: String = "secret", scope: String = "me items") throws -> String {

@@ -183,6 +183,17 @@ final class SessionTests: XCTestCase {
         XCTAssertResponse(form("/revoke", ""), 422, #"{"detail":[{"type":"missing","loc":["body","token"],"msg":"Field required","input":null}]}"#)
     }
 
+    func testATokenNamingAnotherUsersSessionIsRefused() throws {
+        _ = try t.addUser("carol", "carolpass", scopes: ["me"])
+        let carol = try t.token("carol", "carolpass", scope: "me")
+        let carolSession = try XCTUnwrap(try claim(carol, "sid"))
+        let forged = t.app.keys.issue(claims: t.claims(for: "johndoe", scope: "me", overriding: [("sid", carolSession)]))
+        XCTAssertResponse(me(forged), 401, Self.couldNotValidate)
+        let unknown = t.app.keys.issue(claims: t.claims(for: "johndoe", scope: "me", overriding: [("sid", "0123456789abcdefghijkl")]))
+        XCTAssertResponse(me(unknown), 401, Self.couldNotValidate)
+        XCTAssertEqual(me(carol).status, 200)
+    }
+
     func testRefreshTokenPolicy() throws {
         let always = try TestApp(["refresh_tokens": "always"])
         XCTAssertNotNil(try JSON.parse(always.login(scope: "me").body)["refresh_token"])

@@ -14,25 +14,32 @@ final class AuthRequestTests: XCTestCase {
             try "secret report\n".write(toFile: www + "/report.txt", atomically: true, encoding: .utf8)
             chmod(www, 0o755)
             chmod(www + "/report.txt", 0o644)
-            let snippet = try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/auth-request.conf"), encoding: .utf8)
-                .replacingOccurrences(of: "/run/gatehouse/gatehouse.sock", with: "@SOCKET@")
-            let locations = snippet + """
-
-                location /private/ {
-                    auth_request /_gatehouse/check;
-                    auth_request_set $gatehouse_user $upstream_http_x_gatehouse_user;
-                    add_header X-Seen-User $gatehouse_user always;
-                    alias \(www)/;
-                }
-                location /reports/ {
-                    auth_request /_gatehouse/check-items;
-                    alias \(www)/;
-                }
-                """
-            e2e = try E2E(nginxServerDirectives: locations)
+            e2e = try E2E(nginxServerDirectives: try protectedLocations(www: www))
         } catch {
             XCTFail("harness: \(error)")
         }
+    }
+
+    /// The shipped auth-request.conf, and two locations protected as its comment says
+    /// (the first with auth-request-throttle.conf, which a throttled 403 turns into a 429).
+    static func protectedLocations(www: String) throws -> String {
+        func shipped(_ name: String) throws -> String {
+            try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/" + name), encoding: .utf8)
+        }
+        return try shipped("auth-request.conf").replacingOccurrences(of: "/run/gatehouse/gatehouse.sock", with: "@SOCKET@") + """
+
+            location /private/ {
+                auth_request /_gatehouse/check;
+                auth_request_set $gatehouse_user $upstream_http_x_gatehouse_user;
+                add_header X-Seen-User $gatehouse_user always;
+                \(try shipped("auth-request-throttle.conf"))
+                alias \(www)/;
+            }
+            location /reports/ {
+                auth_request /_gatehouse/check-items;
+                alias \(www)/;
+            }
+            """
     }
 
     override class func tearDown() {

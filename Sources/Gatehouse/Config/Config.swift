@@ -81,6 +81,18 @@ public struct Config: Sendable {
     public var corsAllowPrivateNetwork = false
     public var corsReflectAnyOriginWithCredentials = false
 
+    // Throttling and the audit trail
+    public var throttleAddressMaxFailures = 5
+    public var throttleAddressWindowSeconds = 120
+    public var throttleAddressBanSeconds = 300
+    public var throttleUserMaxFailures = 5
+    public var throttleUserWindowSeconds = 120
+    /// The longest of the username's back-off locks.
+    public var throttleUserBanSeconds = 300
+    /// Senders whose X-Forwarded-For / X-Real-IP name the client.
+    public var trustedProxies: [CIDR] = []
+    public var auditRetentionDays = 90
+
     // Privileges
     public var user: String? = nil
     public var group: String? = nil

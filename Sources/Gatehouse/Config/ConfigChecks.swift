@@ -1,11 +1,11 @@
 /// A rule across settings, or about the files they name, checked once all of them are read.
-public struct ConfigCheck: Sendable {
-    public let name: String
+package struct ConfigCheck: Sendable {
+    package let name: String
     let run: @Sendable (Config) throws(ConfigError) -> Void
 }
 
 extension Config {
-    public static let checks: [ConfigCheck] = [
+    package static let checks: [ConfigCheck] = [
         ConfigCheck(name: "tokens live no longer than max_token_lifetime_minutes") { config throws(ConfigError) in
             if config.accessTokenExpireMinutes > config.maxTokenLifetimeMinutes {
                 throw ConfigError("access_token_expire_minutes: \(config.accessTokenExpireMinutes) is longer than "
@@ -38,7 +38,7 @@ extension Config {
     ]
 
     /// The first rule the configuration breaks, if any.
-    public func check() throws(ConfigError) {
+    package func check() throws(ConfigError) {
         for rule in Config.checks { try rule.run(self) }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// What the settings table says to people: `config show`, `config example`, the README table.
 extension Config {
     /// Every setting with its value (secrets masked) and where it came from, then the scopes.
-    public func describe() -> String {
+    package func describe() -> String {
         let width = Config.settings.map(\.key.count).max() ?? 0
         var lines = Config.settings.map { setting -> String in
             let value = setting.value(in: self)
@@ -19,7 +19,7 @@ extension Config {
     }
 
     /// A complete config file: every setting commented out at its default, with its help.
-    public static func exampleFile() -> String {
+    package static func exampleFile() -> String {
         var text = """
             # Gatehouse settings, e.g. /etc/gatehouse/gatehouse.conf (gatehouse --config FILE, or $\(fileVariable)).
             # `key = value` lines; a line starting with # is a comment. A GATEHOUSE_<KEY> environment
@@ -49,7 +49,7 @@ extension Config {
     }
 
     /// The README's settings table, in Markdown.
-    public static func markdownTable() -> String {
+    package static func markdownTable() -> String {
         var rows = ["| key | default | accepts | |", "|---|---|---|---|"]
         for setting in settings {
             var notes = [setting.help]

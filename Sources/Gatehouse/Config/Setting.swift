@@ -2,15 +2,15 @@
 /// needs a restart to take it, whether it is a secret, and the `Config` property it fills.
 /// The file parser, the environment, `gatehouse serve`'s options, the error messages,
 /// `config show`, the example file and the README table all come from these.
-public struct Setting: Sendable {
-    public let key: String
-    public let help: String
+package struct Setting: Sendable {
+    package let key: String
+    package let help: String
     /// What the value may be: "0 to 256", "one of …", "true or false".
-    public let accepts: String
+    package let accepts: String
     /// SIGHUP re-reads it, but the listening sockets keep the old value until a restart.
-    public let restartOnly: Bool
+    package let restartOnly: Bool
     /// Never printed, never echoed in an error.
-    public let secret: Bool
+    package let secret: Bool
     /// The default in words, where the property's default means something else (0 = one per core).
     let defaultNote: String?
     let assign: @Sendable (inout Config, String) throws(ValueError) -> Void
@@ -31,39 +31,39 @@ public struct Setting: Sendable {
         render = { format($0[keyPath: property]) }
     }
 
-    public var environmentName: String { Config.environmentPrefix + key.uppercased() }
+    package var environmentName: String { Config.environmentPrefix + key.uppercased() }
 
     /// The value as the file would say it; a secret that is set reads `********`.
-    public func value(in config: Config) -> String {
+    package func value(in config: Config) -> String {
         let text = render(config)
         return secret && !text.isEmpty ? "********" : text
     }
 
     /// The default as the file would say it (empty: unset).
-    public var defaultValue: String { render(Config()) }
+    package var defaultValue: String { render(Config()) }
 
     /// The default for a reader: the note where there is one, else the value.
-    public var defaultDescription: String { defaultNote ?? (defaultValue.isEmpty ? "unset" : defaultValue) }
+    package var defaultDescription: String { defaultNote ?? (defaultValue.isEmpty ? "unset" : defaultValue) }
 }
 
 /// Settings that belong together, for the example file.
-public struct SettingSection: Sendable {
-    public let title: String
-    public let settings: [Setting]
+package struct SettingSection: Sendable {
+    package let title: String
+    package let settings: [Setting]
 }
 
 extension Config {
-    public static let environmentPrefix = "GATEHOUSE_"
+    package static let environmentPrefix = "GATEHOUSE_"
     /// Names the config file where no --config can be given (CGI, spawn-fcgi); not a setting.
-    public static let fileVariable = "GATEHOUSE_CONFIG"
+    package static let fileVariable = "GATEHOUSE_CONFIG"
 
-    public static let settings: [Setting] = sections.flatMap(\.settings)
+    package static let settings: [Setting] = sections.flatMap(\.settings)
     static let settingsByKey = Dictionary(uniqueKeysWithValues: settings.map { ($0.key, $0) })
 
-    public static func setting(_ key: String) -> Setting? { settingsByKey[key] }
+    package static func setting(_ key: String) -> Setting? { settingsByKey[key] }
 
     /// Sets one setting from its text, remembering where it came from.
-    public mutating func set(_ key: String, _ text: String, origin: SettingOrigin) throws(ConfigError) {
+    package mutating func set(_ key: String, _ text: String, origin: SettingOrigin) throws(ConfigError) {
         guard let setting = Config.settingsByKey[key] else {
             throw ConfigError("\(origin.naming(key)): unknown setting '\(key)'")
         }
@@ -76,7 +76,7 @@ extension Config {
     }
 
     /// The restart-only settings whose values differ between the two.
-    public static func restartOnlyChanges(from old: Config, to new: Config) -> [String] {
+    package static func restartOnlyChanges(from old: Config, to new: Config) -> [String] {
         settings.filter { $0.restartOnly && $0.render(old) != $0.render(new) }.map(\.key)
     }
 }

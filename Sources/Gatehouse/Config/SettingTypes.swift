@@ -128,6 +128,13 @@ extension SettingType where Value == [String] {
     }
 }
 
+extension SettingType where Value == CIDR {
+    static let cidr = SettingType(accepts: "address/bits", parse: { text throws(ValueError) in
+        guard let block = CIDR(text) else { throw ValueError("expected an IPv4 or IPv6 address or CIDR block, not '\(text)'") }
+        return block
+    }, format: { $0.description })
+}
+
 extension SettingType where Value == JWTVerifyKey {
     static let verifyKey = SettingType(accepts: "kid:ALG:/path/key.pem", parse: { entry throws(ValueError) in
         let parts = entry.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)

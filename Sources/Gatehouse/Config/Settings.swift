@@ -2,7 +2,7 @@
 /// its line here: `.integer(1...64)`, `.boolean`, `.name("user name").orEmpty()`, `.oneOf(Mode.allCases)`,
 /// `.list(of: …)`, `secret: true`, `restartOnly: true`. Rules across settings go in ConfigChecks.swift.
 extension Config {
-    public static let sections: [SettingSection] = [
+    package static let sections: [SettingSection] = [
         SettingSection(title: "Serving", settings: [
             Setting("listen", \.listen, .listenAddress, restartOnly: true,
                     help: "Where the main pool listens for nginx: unix:/path/gatehouse.sock or host:port."),
@@ -102,6 +102,24 @@ extension Config {
                     help: "Answer Access-Control-Request-Private-Network preflights."),
             Setting("cors_reflect_any_origin_with_credentials", \.corsReflectAnyOriginWithCredentials, .boolean,
                     help: "Allow cors_allow_origins = * with credentials: every site may then act as the user."),
+        ]),
+        SettingSection(title: "Throttling and the audit trail", settings: [
+            Setting("throttle_address_max_failures", \.throttleAddressMaxFailures, .integer(0...1000),
+                    help: "Failed password or API-key checks from one address that get it banned; 0: no address rule."),
+            Setting("throttle_address_window_seconds", \.throttleAddressWindowSeconds, .integer(1...86400),
+                    help: "The window, from an address's first failure, in which its failures count."),
+            Setting("throttle_address_ban_seconds", \.throttleAddressBanSeconds, .integer(1...86400),
+                    help: "How long a banned address gets 429."),
+            Setting("throttle_user_max_failures", \.throttleUserMaxFailures, .integer(0...1000),
+                    help: "Failed logins as one username before its back-off starts; 0: no username rule."),
+            Setting("throttle_user_window_seconds", \.throttleUserWindowSeconds, .integer(1...86400),
+                    help: "Quiet seconds after which a username's failures are forgotten."),
+            Setting("throttle_user_ban_seconds", \.throttleUserBanSeconds, .integer(1...86400),
+                    help: "The longest back-off lock of a username (1, 2, 4 ... seconds up to this)."),
+            Setting("trusted_proxies", \.trustedProxies, .list(of: .cidr),
+                    help: "Proxies (CIDRs) whose X-Forwarded-For or X-Real-IP names the client; else REMOTE_ADDR."),
+            Setting("audit_retention_days", \.auditRetentionDays, .integer(0...36500),
+                    help: "Days the audit trail keeps; the master prunes older rows hourly (0: keep all)."),
         ]),
         SettingSection(title: "Privileges", settings: [
             Setting("user", \.user, SettingType.name("user name").orEmpty(), restartOnly: true,

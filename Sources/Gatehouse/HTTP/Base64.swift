@@ -1,6 +1,6 @@
 /// Base64 (RFC 4648 §4) and base64url (§5), strict: a decoder rejects characters
 /// outside the alphabet, wrong padding and non-zero trailing bits.
-public enum Base64 {
+package enum Base64 {
     static let standard = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     static let url = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
@@ -14,14 +14,14 @@ public enum Base64 {
         return table
     }
 
-    public static func encode(_ bytes: [UInt8]) -> String { encode(bytes, alphabet: standard, pad: true) }
+    package static func encode(_ bytes: [UInt8]) -> String { encode(bytes, alphabet: standard, pad: true) }
     /// base64url without padding, as JWS uses it.
-    public static func urlEncode(_ bytes: [UInt8]) -> String { encode(bytes, alphabet: url, pad: false) }
+    package static func urlEncode(_ bytes: [UInt8]) -> String { encode(bytes, alphabet: url, pad: false) }
 
     /// Standard alphabet; padding required (what Python's `b64decode(validate=True)` accepts).
-    public static func decode(_ text: String) -> [UInt8]? { decode(Array(text.utf8), alphabet: standard, padded: true) }
+    package static func decode(_ text: String) -> [UInt8]? { decode(Array(text.utf8), alphabet: standard, padded: true) }
     /// base64url with no padding, as JWS requires.
-    public static func urlDecode<S: StringProtocol>(_ text: S) -> [UInt8]? {
+    package static func urlDecode<S: StringProtocol>(_ text: S) -> [UInt8]? {
         decode(Array(text.utf8), alphabet: url, padded: false)
     }
 

@@ -16,6 +16,8 @@ public struct Request: Sendable {
     /// SERVER_NAME and SERVER_PORT: who the web server says it is, whatever Host says.
     public var serverName: String
     public var serverPort: String
+    /// nginx's $request_id (REQUEST_ID), which ties an audit row to the access log; may be empty.
+    public var requestID: String
     /// Filled by the router.
     public var pathParameters: [String: String] = [:]
     /// Set by the adapter when CONTENT_LENGTH is over the limit; the body was not read.
@@ -24,7 +26,8 @@ public struct Request: Sendable {
     public init(
         method: String, path: String, scriptName: String = "", rawQuery: String = "",
         headers: Headers = Headers(), body: [UInt8] = [], scheme: String = "http",
-        remoteAddress: String = "", serverName: String = "localhost", serverPort: String = ""
+        remoteAddress: String = "", serverName: String = "localhost", serverPort: String = "",
+        requestID: String = ""
     ) {
         self.method = method
         self.path = path.hasPrefix("/") ? path : "/" + path
@@ -36,6 +39,7 @@ public struct Request: Sendable {
         self.remoteAddress = remoteAddress
         self.serverName = serverName
         self.serverPort = serverPort
+        self.requestID = requestID
     }
 
     /// `SERVER_NAME[:SERVER_PORT]`, the port left out when it is the scheme's default.

@@ -12,6 +12,7 @@ enum APIKeyRoutes {
         }
         let (record, key) = try APIKeys.issue(
             in: app.store, userID: user.id, name: body.name, scopes: scopes, expiresInDays: body.expiresInDays, now: app.now())
+        app.audit(.apiKeyCreated, context.request, user: user, actor: identity, detail: "key \(record.id)")
         return Output(.object(fields(record) + [("key", .string(key))]))
     }
 
@@ -21,10 +22,11 @@ enum APIKeyRoutes {
     }
 
     static func revoke(_ context: inout Context) throws -> Output {
-        let owner = try context.user.id
+        let owner = try context.user
         guard let id = try context.parameters().string("key_id"),
-              try context.app.store.revokeAPIKey(id: id, userID: owner, now: context.app.now())
+              try context.app.store.revokeAPIKey(id: id, userID: owner.id, now: context.app.now())
         else { throw HTTPError(404, "API key not found") }
+        context.app.audit(.apiKeyRevoked, context.request, user: owner, actor: context.identity, detail: "key \(id)")
         return .empty
     }
 

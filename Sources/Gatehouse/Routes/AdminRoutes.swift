@@ -22,6 +22,7 @@ enum AdminRoutes {
         let app = context.app
         let caller = try context.requireIdentity()
         var user = try target(context)
+        let before = user
         let body = try context.body(UserUpdate.self)
         try requireAtLeastAsPrivileged(caller, as: user, store: app.store)
         if let password = body.password {
@@ -60,6 +61,7 @@ enum AdminRoutes {
             }
             if let hash { try app.store.setPasswordHash(userID: user.id, hash: hash, now: app.now()) }
         }
+        app.auditChanges(context.request, from: before, actor: caller, passwordChanged: hash != nil)
         guard caller.permissions.contains(Permissions.readUsers) else { return Output(status: 204) }
         guard let saved = try app.store.user(id: user.id) else { throw notFound }
         return Output(json(saved))
@@ -69,6 +71,7 @@ enum AdminRoutes {
         let user = try target(context)
         try requireAtLeastAsPrivileged(try context.requireIdentity(), as: user, store: context.app.store)
         try context.app.store.deleteUser(id: user.id)
+        context.app.audit(.userDeleted, context.request, user: user, actor: context.identity)
         return .empty
     }
 

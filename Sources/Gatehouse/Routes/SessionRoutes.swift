@@ -4,6 +4,7 @@ enum SessionRoutes {
     static func logout(_ context: inout Context, _ identity: Identity) throws -> Output {
         guard let sessionID = identity.sessionID else { throw HTTPError(400, "No session to end: log out with a token") }
         try context.app.store.endSession(id: sessionID, reason: .logout, now: context.app.now())
+        context.app.audit(.logout, context.request, user: identity.user, actor: identity, detail: "session \(sessionID)")
         return .empty
     }
 
@@ -13,12 +14,17 @@ enum SessionRoutes {
         let app = context.app
         let form = try context.body(RevocationForm.self)
         let now = app.now()
+        var ended: String?
         if RefreshToken.isWellFormed(form.token) {
-            if let id = try app.store.refreshTokenSession(hash: RefreshToken.hash(form.token)) {
-                try app.store.endSession(id: id, reason: .revoked, now: now)
-            }
-        } else if let claims = try? app.keys.verify(form.token, now: now), let token = AccessToken(claims: claims) {
-            try app.store.endSession(id: token.sessionID, userID: token.userID, reason: .revoked, now: now)
+            if let id = try app.store.refreshTokenSession(hash: RefreshToken.hash(form.token)),
+               try app.store.endSession(id: id, reason: .revoked, now: now) { ended = id }
+        } else if let claims = try? app.keys.verify(form.token, now: now), let token = AccessToken(claims: claims),
+                  try app.store.endSession(id: token.sessionID, userID: token.userID, reason: .revoked, now: now) {
+            ended = token.sessionID
+        }
+        if let ended {
+            let owner = try app.store.session(id: ended).flatMap { try app.store.user(id: $0.userID) }
+            app.audit(.sessionEnded, context.request, user: owner, detail: "session \(ended) revoked")
         }
         return .empty
     }
@@ -42,13 +48,15 @@ enum SessionRoutes {
         guard let id = try context.parameters().string("session_id"),
               try context.app.store.endSession(id: id, userID: identity.user.id, reason: .revoked, now: context.app.now())
         else { throw HTTPError(404, "Session not found") }
+        context.app.audit(.sessionEnded, context.request, user: identity.user, actor: identity, detail: "session \(id) revoked")
         return .empty
     }
 
     /// Every session but the current one ("sign out everywhere else").
     static func endOthers(_ context: inout Context, _ identity: Identity) throws -> Output {
-        try context.app.store.endSessions(userID: identity.user.id, except: identity.sessionID, reason: .revoked,
-                                          now: context.app.now())
+        let ended = try context.app.store.endSessions(userID: identity.user.id, except: identity.sessionID, reason: .revoked,
+                                                      now: context.app.now())
+        context.app.audit(.sessionEnded, context.request, user: identity.user, actor: identity, detail: "\(ended) other sessions")
         return .empty
     }
 }

@@ -14,11 +14,12 @@ enum TokenRoute {
     static func login(_ context: inout Context) throws -> Output {
         let app = context.app
         let form = try context.body(LoginForm.self)
-        guard let user = try app.store.user(named: form.username) else {
-            _ = try app.verifyPassword(form.password, hash: nil)
-            throw incorrect
+        let user = try app.throttled(context.request, username: form.username, scheme: "password") {
+            // An unknown name costs the same hash (against the dummy) as a wrong password.
+            let user = try app.store.user(named: form.username)
+            guard try app.verifyPassword(form.password, hash: user?.passwordHash), let user else { throw incorrect }
+            return user
         }
-        guard try app.verifyPassword(form.password, hash: user.passwordHash) else { throw incorrect }
         if user.disabled && app.config.refuseDisabledLogin { throw SecurityRequirement.inactiveUser }
         let now = app.now()
         if app.hasher.mayRehash(user.passwordHash, from: form.password), let fresh = try? app.hasher.hash(form.password) {
@@ -26,7 +27,7 @@ enum TokenRoute {
         }
         let granted = try holdable(form.scopes, by: user, app: app)
         let session = try app.store.createSession(
-            userID: user.id, scopes: granted, clientAddress: context.request.remoteAddress,
+            userID: user.id, scopes: granted, clientAddress: app.clientAddress.of(context.request),
             userAgent: context.request.headers["user-agent"] ?? "", now: now, lifetime: app.config.sessionLifetime)
         var refresh: String?
         switch app.config.refreshTokens {
@@ -35,6 +36,7 @@ enum TokenRoute {
         default: break
         }
         if let refresh { try app.store.insertRefreshToken(hash: RefreshToken.hash(refresh), sessionID: session.id, now: now) }
+        app.audit(.loginSucceeded, context.request, user: user, detail: "password")
         return answer(user: user, session: session.id, scopes: granted, refreshToken: refresh, app: app, now: now)
     }
 
@@ -83,7 +85,8 @@ enum RefreshGrant {
             let grace = Int64(app.config.refreshTokenReuseGraceSeconds)
             guard grace > 0, now - at <= grace else {
                 if try app.store.endSession(id: id, reason: .refreshReuse, now: now) {
-                    app.logger.warning("refresh token presented again after it was spent: session \(id) ended")
+                    let owner = try app.store.session(id: id).flatMap { try app.store.user(id: $0.userID) }
+                    app.audit(.refreshReuse, context.request, user: owner, outcome: "session ended", detail: "session \(id)")
                 }
                 throw invalidGrant
             }
@@ -104,6 +107,7 @@ enum RefreshGrant {
         let successor = RefreshToken.successor(of: presented, key: session.refreshKey)
         try app.store.insertRefreshToken(hash: RefreshToken.hash(successor), sessionID: session.id, now: now)
         try app.store.touchSession(session, now: now)
+        app.audit(.refreshed, context.request, user: user, detail: "session \(session.id)")
         return TokenRoute.answer(user: user, session: session.id, scopes: try TokenRoute.holdable(scopes, by: user, app: app),
                                  refreshToken: successor, app: app, now: now)
     }

@@ -1,8 +1,8 @@
 /// Proves one kind of credential: the identity it establishes, nil when the credential is
 /// not of its kind, or the 401 its scheme answers. A site adds its own for a custom scheme.
 public protocol CredentialVerifier {
-    func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement, app: App)
-        throws -> Identity?
+    func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement,
+                  request: Request, app: App) throws -> Identity?
 }
 
 /// Runs a route's requirement: the first of its schemes that presents a credential decides,
@@ -30,7 +30,8 @@ public struct Authenticator {
         default: break
         }
         for verifier in verifiers {
-            if let identity = try verifier.identity(for: credential, scheme: scheme, requirement: requirement, app: app) {
+            if let identity = try verifier.identity(
+                for: credential, scheme: scheme, requirement: requirement, request: request, app: app) {
                 try requirement.check(identity)
                 return (identity, credential)
             }
@@ -43,8 +44,8 @@ public struct Authenticator {
 public struct AccessTokenVerifier: CredentialVerifier {
     public init() {}
 
-    public func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement, app: App)
-        throws -> Identity?
+    public func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement,
+                         request: Request, app: App) throws -> Identity?
     {
         guard case let .bearerToken(token) = credential else { return nil }
         guard let (user, token) = try app.currentAccessToken(token) else { throw requirement.couldNotValidate }
@@ -59,24 +60,26 @@ public struct AccessTokenVerifier: CredentialVerifier {
 public struct BasicVerifier: CredentialVerifier {
     public init() {}
 
-    public func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement, app: App)
-        throws -> Identity?
+    public func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement,
+                         request: Request, app: App) throws -> Identity?
     {
         guard case let .basic(username, password) = credential else { return nil }
         let incorrect = (scheme as? HTTPBasic)?.incorrectCredentials ?? HTTPBasic().incorrectCredentials
         let now = app.now()
-        guard let user = try app.store.user(named: username) else {
-            app.basicCacheMisses.add(1, ordering: .relaxed)
-            _ = try app.verifyPassword(password, hash: nil)
-            throw incorrect
+        return try app.throttled(request, username: username, scheme: "basic") {
+            guard let user = try app.store.user(named: username) else {
+                app.basicCacheMisses.add(1, ordering: .relaxed)
+                _ = try app.verifyPassword(password, hash: nil)
+                throw incorrect
+            }
+            if !app.basicCache.isValid(username: username, password: password, user: user, now: now) {
+                app.basicCacheMisses.add(1, ordering: .relaxed)
+                guard try app.verifyPassword(password, hash: user.passwordHash) else { throw incorrect }
+                app.basicCache.remember(username: username, password: password, user: user, now: now)
+            }
+            return Identity(
+                user: user, scopes: user.scopes, permissions: try app.store.permissions(forRoles: user.roles), kind: .basic)
         }
-        if !app.basicCache.isValid(username: username, password: password, user: user, now: now) {
-            app.basicCacheMisses.add(1, ordering: .relaxed)
-            guard try app.verifyPassword(password, hash: user.passwordHash) else { throw incorrect }
-            app.basicCache.remember(username: username, password: password, user: user, now: now)
-        }
-        return Identity(
-            user: user, scopes: user.scopes, permissions: try app.store.permissions(forRoles: user.roles), kind: .basic)
     }
 }
 
@@ -86,10 +89,14 @@ public struct APIKeyVerifier: CredentialVerifier {
 
     static let invalid = HTTPError(401, "Invalid API key", headers: Headers([("www-authenticate", "APIKey")]))
 
-    public func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement, app: App)
-        throws -> Identity?
+    public func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement,
+                         request: Request, app: App) throws -> Identity?
     {
         guard case let .apiKey(key) = credential else { return nil }
+        return try app.throttled(request, username: nil, scheme: "apikey") { try verify(key, app: app) }
+    }
+
+    func verify(_ key: String, app: App) throws -> Identity {
         let now = app.now()
         guard let parsed = APIKeys.parse(key), let record = try app.store.apiKey(id: parsed.id),
               LibCrypto.constantTimeEquals(APIKeys.secretHash(parsed.secret), record.secretHash),

@@ -1,16 +1,16 @@
 /// An API key as stored: the public id, and only a hash of the secret.
-public struct APIKeyRecord: Sendable, Equatable {
-    public var id: String
-    public var userID: Int64
-    public var name: String
-    public var secretHash: [UInt8]
-    public var scopes: [String]
-    public var createdAt: Int64
-    public var expiresAt: Int64?
-    public var lastUsedAt: Int64?
-    public var revokedAt: Int64?
+package struct APIKeyRecord: Sendable, Equatable {
+    package var id: String
+    package var userID: Int64
+    package var name: String
+    package var secretHash: [UInt8]
+    package var scopes: [String]
+    package var createdAt: Int64
+    package var expiresAt: Int64?
+    package var lastUsedAt: Int64?
+    package var revokedAt: Int64?
 
-    public init(id: String, userID: Int64, name: String, secretHash: [UInt8], scopes: [String], createdAt: Int64,
+    package init(id: String, userID: Int64, name: String, secretHash: [UInt8], scopes: [String], createdAt: Int64,
                 expiresAt: Int64? = nil, lastUsedAt: Int64? = nil, revokedAt: Int64? = nil) {
         self.id = id
         self.userID = userID
@@ -28,10 +28,10 @@ extension Store {
     static let apiKeyColumns = "id, user_id, name, secret_hash, scopes, created_at, expires_at, last_used_at, revoked_at"
     /// last_used_at is only rewritten when it moved at least this much, so that
     /// authenticating with a key is a read, not a write, almost always.
-    public static let touchGranularity: Int64 = 60
+    package static let touchGranularity: Int64 = 60
 
     /// duplicate when the id is taken, notFound when the user does not exist.
-    public func insertAPIKey(_ key: APIKeyRecord) throws {
+    package func insertAPIKey(_ key: APIKeyRecord) throws {
         try Store.checkScopes(key.scopes)
         try locked {
             try connection.transaction {
@@ -51,14 +51,14 @@ extension Store {
         }
     }
 
-    public func apiKey(id: String) throws -> APIKeyRecord? {
+    package func apiKey(id: String) throws -> APIKeyRecord? {
         try locked {
             try connection.query("SELECT \(Store.apiKeyColumns) FROM api_keys WHERE id = ?", [.text(id)], Store.readAPIKey).first
         }
     }
 
     /// The user's keys, revoked ones included, oldest first.
-    public func listAPIKeys(userID: Int64) throws -> [APIKeyRecord] {
+    package func listAPIKeys(userID: Int64) throws -> [APIKeyRecord] {
         try locked {
             try connection.query(
                 "SELECT \(Store.apiKeyColumns) FROM api_keys WHERE user_id = ? ORDER BY created_at, rowid",
@@ -69,7 +69,7 @@ extension Store {
     /// Revokes the key (when `userID` is given, only if it is theirs). True when such a
     /// key exists; revoking again keeps the first revocation time.
     @discardableResult
-    public func revokeAPIKey(id: String, userID: Int64? = nil, now: Int64 = Store.now()) throws -> Bool {
+    package func revokeAPIKey(id: String, userID: Int64? = nil, now: Int64 = Store.now()) throws -> Bool {
         try locked {
             try connection.run(
                 "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND (? IS NULL OR user_id = ?)",
@@ -80,7 +80,7 @@ extension Store {
     /// Records a use of the key; writes only when last_used_at is unset or at least
     /// `touchGranularity` seconds old. True when it wrote.
     @discardableResult
-    public func touchAPIKey(id: String, now: Int64 = Store.now()) throws -> Bool {
+    package func touchAPIKey(id: String, now: Int64 = Store.now()) throws -> Bool {
         try locked {
             guard let last = try connection.query(
                 "SELECT last_used_at FROM api_keys WHERE id = ?", [.text(id)], { $0.optionalInt(0) }).first

@@ -62,6 +62,25 @@ extension Store {
             DROP TABLE users;
             ALTER TABLE users_v2 RENAME TO users;
             """),
+        // The audit trail: no foreign key, so a row outlives the account it names.
+        Migration(3, """
+            CREATE TABLE audit (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                time INTEGER NOT NULL,
+                event TEXT NOT NULL,
+                user_id INTEGER,
+                username TEXT,
+                actor TEXT NOT NULL DEFAULT '',
+                address TEXT NOT NULL DEFAULT '',
+                request_id TEXT NOT NULL DEFAULT '',
+                outcome TEXT NOT NULL,
+                detail TEXT NOT NULL DEFAULT ''
+            );
+            CREATE INDEX audit_time ON audit(time);
+            CREATE INDEX audit_username ON audit(username COLLATE NOCASE);
+            CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+                BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+            """),
         // Server-side sessions (one per password login) and their refresh tokens, stored as
         // hashes; a spent token keeps its row, so that presenting it again is recognised.
         Migration(4, """

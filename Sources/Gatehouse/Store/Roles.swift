@@ -1,9 +1,9 @@
-public struct Role: Sendable, Equatable {
-    public var name: String
-    public var permissions: [String]
-    public var createdAt: Int64
+package struct Role: Sendable, Equatable {
+    package var name: String
+    package var permissions: [String]
+    package var createdAt: Int64
 
-    public init(name: String, permissions: [String], createdAt: Int64) {
+    package init(name: String, permissions: [String], createdAt: Int64) {
         self.name = name
         self.permissions = permissions
         self.createdAt = createdAt
@@ -12,7 +12,7 @@ public struct Role: Sendable, Equatable {
 
 extension Store {
     @discardableResult
-    public func createRole(name: String, permissions: [String] = [], now: Int64 = Store.now()) throws -> Role {
+    package func createRole(name: String, permissions: [String] = [], now: Int64 = Store.now()) throws -> Role {
         try Store.checkRoleName(name)
         try Store.checkScopes(permissions, kind: "permission")
         let permissions = Store.unique(permissions)
@@ -28,7 +28,7 @@ extension Store {
         }
     }
 
-    public func role(named name: String) throws -> Role? {
+    package func role(named name: String) throws -> Role? {
         guard Store.validRoleName(name) else { return nil }
         return try locked {
             try connection.query("SELECT name, permissions, created_at FROM roles WHERE name = ?", [.text(name)], Store.readRole)
@@ -37,11 +37,11 @@ extension Store {
     }
 
     /// All roles, by name.
-    public func listRoles() throws -> [Role] {
+    package func listRoles() throws -> [Role] {
         try locked { try connection.query("SELECT name, permissions, created_at FROM roles ORDER BY name", [], Store.readRole) }
     }
 
-    public func setRolePermissions(name: String, permissions: [String]) throws {
+    package func setRolePermissions(name: String, permissions: [String]) throws {
         try Store.checkScopes(permissions, kind: "permission")
         let permissions = Store.unique(permissions)
         try locked {
@@ -58,7 +58,7 @@ extension Store {
 
     /// Deletes the role and every grant of it; false when there was none.
     @discardableResult
-    public func deleteRole(name: String) throws -> Bool {
+    package func deleteRole(name: String) throws -> Bool {
         try locked {
             try connection.transaction {
                 try invalidateTokens(ofRoleHolders: name)
@@ -68,7 +68,7 @@ extension Store {
     }
 
     /// Grants a role (again: no change). notFound when the user or the role does not exist.
-    public func grantRole(userID: Int64, role: String) throws {
+    package func grantRole(userID: Int64, role: String) throws {
         try locked {
             try connection.transaction {
                 guard try self.role(named: role) != nil else { throw StoreError.notFound("role '\(role)'") }
@@ -83,7 +83,7 @@ extension Store {
 
     /// false when the user did not have the role; when they did, their tokens end.
     @discardableResult
-    public func revokeRole(userID: Int64, role: String) throws -> Bool {
+    package func revokeRole(userID: Int64, role: String) throws -> Bool {
         try locked {
             try connection.transaction {
                 let had = try connection.run(
@@ -99,7 +99,7 @@ extension Store {
 
     /// The union of the roles' permissions: roles in the order given, each role's
     /// permissions in their stored order, first occurrence kept. Unknown roles add nothing.
-    public func permissions(forRoles roles: [String]) throws -> [String] {
+    package func permissions(forRoles roles: [String]) throws -> [String] {
         var all: [String] = []
         if roles.isEmpty { return [] }
         for name in roles {

@@ -1,28 +1,28 @@
 /// A server-side session: what one password login started, until it ends (logout, a
 /// revocation, a new password, refresh-token reuse) or expires (absolute or idle).
-public struct Session: Sendable, Equatable {
-    public var id: String
-    public var userID: Int64
-    public var createdAt: Int64
-    public var lastSeenAt: Int64
-    public var expiresAt: Int64
-    public var clientAddress: String
-    public var userAgent: String
+package struct Session: Sendable, Equatable {
+    package var id: String
+    package var userID: Int64
+    package var createdAt: Int64
+    package var lastSeenAt: Int64
+    package var expiresAt: Int64
+    package var clientAddress: String
+    package var userAgent: String
     /// What the login granted; a refresh can only narrow it.
-    public var scopes: [String]
-    public var endedAt: Int64?
-    public var endReason: String?
+    package var scopes: [String]
+    package var endedAt: Int64?
+    package var endReason: String?
     /// Keys the chain of this session's refresh tokens: each one's successor is derived from it.
-    public var refreshKey: [UInt8]
+    package var refreshKey: [UInt8]
 
     /// Live at `now`: not ended, before its absolute expiry and within `idleSeconds` of its last use.
-    public func isLive(at now: Int64, idleSeconds: Int64) -> Bool {
+    package func isLive(at now: Int64, idleSeconds: Int64) -> Bool {
         endedAt == nil && now < expiresAt && now < lastSeenAt + idleSeconds
     }
 }
 
 /// Why a session ended, as the store and the audit trail record it.
-public enum SessionEnd: String, Sendable {
+package enum SessionEnd: String, Sendable {
     case logout, revoked, passwordChanged = "password changed", disabled, refreshReuse = "refresh token reuse"
 }
 
@@ -30,10 +30,10 @@ extension Store {
     static let sessionColumns =
         "id, user_id, created_at, last_seen_at, expires_at, client_address, user_agent, scopes, ended_at, end_reason, refresh_key"
     /// last_seen_at moves at most this often, so that using a session is a read almost always.
-    public static let sessionTouchGranularity: Int64 = 60
+    package static let sessionTouchGranularity: Int64 = 60
 
     @discardableResult
-    public func createSession(userID: Int64, scopes: [String], clientAddress: String, userAgent: String, now: Int64,
+    package func createSession(userID: Int64, scopes: [String], clientAddress: String, userAgent: String, now: Int64,
                               lifetime: Int64) throws -> Session {
         let session = Session(
             id: Base64.urlEncode(LibCrypto.randomBytes(16)), userID: userID, createdAt: now, lastSeenAt: now,
@@ -49,7 +49,7 @@ extension Store {
     }
 
     /// Remembered like users: until anything is written to the database.
-    public func session(id: String) throws -> Session? {
+    package func session(id: String) throws -> Session? {
         guard id.utf8.count == 22 else { return nil }
         return try locked {
             let stamp = try connection.changeStamp()
@@ -63,7 +63,7 @@ extension Store {
     }
 
     /// The user's sessions that have not ended, newest first (expired ones included until they are pruned).
-    public func listSessions(userID: Int64) throws -> [Session] {
+    package func listSessions(userID: Int64) throws -> [Session] {
         try locked {
             try connection.query(
                 "SELECT \(Store.sessionColumns) FROM sessions WHERE user_id = ? AND ended_at IS NULL ORDER BY created_at DESC, rowid DESC",
@@ -72,7 +72,7 @@ extension Store {
     }
 
     /// Records a use; writes only when last_seen_at is at least `sessionTouchGranularity` old.
-    public func touchSession(_ session: Session, now: Int64) throws {
+    package func touchSession(_ session: Session, now: Int64) throws {
         guard now - session.lastSeenAt >= Store.sessionTouchGranularity else { return }
         try locked {
             try connection.run("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?",
@@ -82,7 +82,7 @@ extension Store {
 
     /// Ends one session (when `userID` is given, only if it is theirs). True when it was live.
     @discardableResult
-    public func endSession(id: String, userID: Int64? = nil, reason: SessionEnd, now: Int64) throws -> Bool {
+    package func endSession(id: String, userID: Int64? = nil, reason: SessionEnd, now: Int64) throws -> Bool {
         try locked {
             try connection.run(
                 "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL AND (? IS NULL OR user_id = ?)",
@@ -92,7 +92,7 @@ extension Store {
 
     /// Ends every live session of the user but `except`; how many ended.
     @discardableResult
-    public func endSessions(userID: Int64, except: String? = nil, reason: SessionEnd, now: Int64) throws -> Int {
+    package func endSessions(userID: Int64, except: String? = nil, reason: SessionEnd, now: Int64) throws -> Int {
         try locked {
             try connection.run(
                 "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",
@@ -108,7 +108,7 @@ extension Store {
 
     // MARK: refresh tokens
 
-    public enum RefreshSpend: Equatable, Sendable {
+    package enum RefreshSpend: Equatable, Sendable {
         /// This call spent it: issue its successor.
         case spent(sessionID: String)
         /// Spent already, at that time.
@@ -116,7 +116,7 @@ extension Store {
         case unknown
     }
 
-    public func insertRefreshToken(hash: [UInt8], sessionID: String, now: Int64) throws {
+    package func insertRefreshToken(hash: [UInt8], sessionID: String, now: Int64) throws {
         try locked {
             try connection.run("INSERT OR IGNORE INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)",
                                [.blob(hash), .text(sessionID), .int(now)])
@@ -124,7 +124,7 @@ extension Store {
     }
 
     /// Marks the token spent, atomically: of concurrent calls with one token, one gets `.spent`.
-    public func spendRefreshToken(hash: [UInt8], now: Int64) throws -> RefreshSpend {
+    package func spendRefreshToken(hash: [UInt8], now: Int64) throws -> RefreshSpend {
         try locked {
             try connection.transaction {
                 guard let (sessionID, spentAt) = try connection.query(
@@ -139,7 +139,7 @@ extension Store {
     }
 
     /// The session a refresh token (spent or not) belongs to.
-    public func refreshTokenSession(hash: [UInt8]) throws -> String? {
+    package func refreshTokenSession(hash: [UInt8]) throws -> String? {
         try locked {
             try connection.query("SELECT session_id FROM refresh_tokens WHERE hash = ?", [.blob(hash)]) { $0.text(0) }.first
         }

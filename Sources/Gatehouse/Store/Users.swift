@@ -118,7 +118,7 @@ extension Store {
                     """,
                     [.optional(user.email), .optional(user.fullName), .int(user.disabled ? 1 : 0),
                      .text(Store.joinList(scopes)), .int(now), .int(narrowed ? 1 : 0), .int(user.id)])
-                if disabling { try endSessions(userID: user.id, reason: .disabled, now: now) }
+                if disabling { _ = try endSessions(userID: user.id, reason: SessionEnd.disabled, now: now) }
                 guard let saved = try self.user(id: user.id) else { throw StoreError.notFound("user '\(user.username)'") }
                 return saved
             }
@@ -136,7 +136,7 @@ extension Store {
                     """,
                     [.text(hash), .int(now), .int(now), .int(userID)])
                 guard changed == 1 else { throw StoreError.notFound("user #\(userID)") }
-                try endSessions(userID: userID, reason: .passwordChanged, now: now)
+                _ = try endSessions(userID: userID, reason: SessionEnd.passwordChanged, now: now)
             }
         }
     }

@@ -3,17 +3,17 @@
 /// reused), and `cv` is the account's credential version when the token was issued, so
 /// a new password, disabling, or the loss of a scope or role ends every earlier token. `sid`
 /// names the session the token belongs to, which ends it when it ends; `jti` is its own id.
-public struct AccessToken: Sendable, Equatable {
-    public let userID: Int64
-    public let username: String
-    public let scopes: [String]
-    public let issuedAt: Int64
-    public let expiresAt: Int64
-    public let credentialVersion: Int64
-    public let sessionID: String
+package struct AccessToken: Sendable, Equatable {
+    package let userID: Int64
+    package let username: String
+    package let scopes: [String]
+    package let issuedAt: Int64
+    package let expiresAt: Int64
+    package let credentialVersion: Int64
+    package let sessionID: String
 
     /// nil when a claim is missing or of the wrong type.
-    public init?(claims: [(String, JSON)]) {
+    package init?(claims: [(String, JSON)]) {
         func claim(_ name: String) -> JSON? { claims.last { $0.0 == name }?.1 }
         guard let sub = claim("sub")?.stringValue, let uid = claim("uid")?.intValue,
               let iat = claim("iat").flatMap(JWTClaims.seconds), let exp = claim("exp").flatMap(JWTClaims.seconds),
@@ -31,7 +31,7 @@ public struct AccessToken: Sendable, Equatable {
     }
 
     /// The claims of a token for `user`, in tutorial005's order where it has them.
-    public static func claims(for user: User, session: String, scopes: [String], now: Int64, lifetime: Int64,
+    package static func claims(for user: User, session: String, scopes: [String], now: Int64, lifetime: Int64,
                               issuer: String?, audience: String?) -> [(String, JSON)] {
         var claims: [(String, JSON)] = [
             ("sub", .string(user.username)), ("scope", .string(scopes.joined(separator: " "))),
@@ -46,7 +46,7 @@ public struct AccessToken: Sendable, Equatable {
 
     /// Whether this token still speaks for `user`: the same account (not one re-created under
     /// the name since), issued after it was created, and nothing since has ended its tokens.
-    public func isCurrent(for user: User) -> Bool {
+    package func isCurrent(for user: User) -> Bool {
         user.id == userID && user.username == username && issuedAt >= user.createdAt
             && credentialVersion == user.credentialVersion
     }

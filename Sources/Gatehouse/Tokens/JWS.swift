@@ -1,9 +1,9 @@
 /// JWS compact serialization (RFC 7515 §7.1): signatures only. What the payload means
 /// is JWTClaims' business.
-public enum JWS {
+package enum JWS {
     /// `BASE64URL(header) . BASE64URL(payload) . BASE64URL(signature)`.
     /// The header is written as given, in order; its `alg` must be the key's.
-    public static func sign(header: [(String, JSON)], payload: [UInt8], key: JWTKey) -> String {
+    package static func sign(header: [(String, JSON)], payload: [UInt8], key: JWTKey) -> String {
         precondition(JSON.object(header)["alg"] == .string(key.algorithm.rawValue), "header alg must be the key's")
         return compact(headerSegment: Array(Base64.urlEncode(JSON.object(header).bytes).utf8), payload: payload, key: key)
     }
@@ -20,7 +20,7 @@ public enum JWS {
     }
 
     /// The JWS Signature over a signing input (RFC 7515 §5.1 step 5). ECDSA comes out as r||s.
-    public static func signature(over signingInput: [UInt8], key: JWTKey) -> [UInt8] {
+    package static func signature(over signingInput: [UInt8], key: JWTKey) -> [UInt8] {
         let algorithm = key.algorithm
         switch key.material {
         case .hmac(let hmac):
@@ -39,7 +39,7 @@ public enum JWS {
         }
     }
 
-    public static func isValid(signature: [UInt8], over signingInput: UnsafeRawBufferPointer, key: JWTKey) -> Bool {
+    package static func isValid(signature: [UInt8], over signingInput: UnsafeRawBufferPointer, key: JWTKey) -> Bool {
         let algorithm = key.algorithm
         switch key.material {
         case .hmac(let hmac):
@@ -57,16 +57,16 @@ public enum JWS {
     }
 
     /// A token whose signature checked out with `key`.
-    public struct Verified {
-        public let header: [(String, JSON)]
-        public let payload: [UInt8]
-        public let key: JWTKey
+    package struct Verified {
+        package let header: [(String, JSON)]
+        package let payload: [UInt8]
+        package let key: JWTKey
     }
 
     /// Checks a compact JWS: length, shape, header, then the signature with the key that
     /// `selectKey` returns for the header's `kid` (nil when the header has none). The
     /// token's `alg` must equal that key's algorithm.
-    public static func verify(_ token: String, maxLength: Int = 8192, selectKey: (String?) -> JWTKey?)
+    package static func verify(_ token: String, maxLength: Int = 8192, selectKey: (String?) -> JWTKey?)
         throws(JWTError) -> Verified
     {
         guard token.utf8.count <= maxLength else { throw .tooLong }
@@ -106,7 +106,7 @@ public enum JWS {
     }
 
     /// Verifies with one key, whatever `kid` the header names.
-    public static func verify(_ token: String, key: JWTKey, maxLength: Int = 8192) throws(JWTError) -> Verified {
+    package static func verify(_ token: String, key: JWTKey, maxLength: Int = 8192) throws(JWTError) -> Verified {
         try verify(token, maxLength: maxLength) { _ in key }
     }
 

@@ -27,7 +27,7 @@ public enum JWSAlgorithm: String, Sendable, CaseIterable {
         }
     }
 
-    public var digest: LibCrypto.Digest {
+    package var digest: LibCrypto.Digest {
         switch self {
         case .HS256, .RS256, .PS256, .ES256: return .sha256
         case .HS384, .RS384, .PS384, .ES384: return .sha384

@@ -2,8 +2,8 @@ import COpenSSL
 
 /// The thin wrapper over OpenSSL's libcrypto for what is not JWS-specific:
 /// randomness, digests, HMAC and constant-time comparison.
-public enum LibCrypto {
-    public enum Digest: Sendable {
+package enum LibCrypto {
+    package enum Digest: Sendable {
         case sha256, sha384, sha512
 
         var md: OpaquePointer? {
@@ -14,7 +14,7 @@ public enum LibCrypto {
             }
         }
 
-        public var size: Int {
+        package var size: Int {
             switch self {
             case .sha256: return 32
             case .sha384: return 48
@@ -24,7 +24,7 @@ public enum LibCrypto {
     }
 
     /// Bytes from OpenSSL's CSPRNG. A failing CSPRNG is not survivable for an auth server.
-    public static func randomBytes(_ count: Int) -> [UInt8] {
+    package static func randomBytes(_ count: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         guard count == 0 || RAND_bytes(&out, Int32(count)) == 1 else {
             fatalError("RAND_bytes failed: no secure randomness available")
@@ -32,7 +32,7 @@ public enum LibCrypto {
         return out
     }
 
-    public static func digest(_ digest: Digest, _ data: [UInt8]) -> [UInt8] {
+    package static func digest(_ digest: Digest, _ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         guard EVP_Digest(data, data.count, &out, &length, digest.md, nil) == 1 else {
@@ -41,7 +41,7 @@ public enum LibCrypto {
         return Array(out.prefix(Int(length)))
     }
 
-    public static func hmac(_ digest: Digest, key: [UInt8], data: [UInt8]) -> [UInt8] {
+    package static func hmac(_ digest: Digest, key: [UInt8], data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let ok = key.withUnsafeBufferPointer { k in
@@ -52,13 +52,13 @@ public enum LibCrypto {
     }
 
     /// Compares in time that depends only on the lengths.
-    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    package static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         if a.isEmpty { return true }
         return CRYPTO_memcmp(a, b, a.count) == 0
     }
 
-    public static func hex(_ bytes: [UInt8]) -> String {
+    package static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)

@@ -196,9 +196,9 @@ public final class OpenSSLKey {
 /// per token and the key can be shared between threads.
 public final class HMACKey {
     private let template: OpaquePointer
-    public let digest: LibCrypto.Digest
+    package let digest: LibCrypto.Digest
 
-    public init?(secret: [UInt8], digest: LibCrypto.Digest) {
+    package init?(secret: [UInt8], digest: LibCrypto.Digest) {
         defer { ERR_clear_error() }
         guard !secret.isEmpty, let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { return nil }
         defer { EVP_MAC_free(mac) }  // the context keeps its own reference
