@@ -43,6 +43,7 @@ public final class App {
     /// Basic credentials that needed a hash (unknown, new, changed or wrong).
     public let basicCacheMisses = Atomic<Int>(0)
     let basicCache: BasicCache
+    let assertion: IdentityAssertion?
     public let authenticator: Authenticator
     let router: Router<Route>
     private let failures = Atomic<Int>(0)
@@ -63,6 +64,7 @@ public final class App {
         hasher = PasswordHasher(config: config)
         cors = try CORSPolicy(config: config)
         basicCache = BasicCache(lifetime: config.basicCacheSeconds)
+        assertion = try IdentityAssertion.load(config: config)
         self.authenticator = authenticator
         var router = Router<Route>()
         let schemes = Schemes(config: config)
@@ -90,6 +92,7 @@ public final class App {
     public static func prepare(config: Config) throws -> [String] {
         _ = try Store.open(path: config.databasePath)
         _ = try JWTKeySet.load(config: config)
+        _ = try IdentityAssertion.load(config: config)
         return SecretStrength.exposure(of: config.databasePath).map { ["database \(config.databasePath): \($0)"] } ?? []
     }
 

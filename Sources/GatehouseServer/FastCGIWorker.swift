@@ -1,3 +1,4 @@
+import Foundation
 import CFastCGI
 import Gatehouse
 import Glibc
@@ -17,6 +18,8 @@ public enum FastCGIWorker {
     /// How much of an unread (too large) body is read and thrown away so that the web
     /// server gets our answer instead of a broken pipe; beyond that the connection is closed.
     static let maxDiscard = 64 << 20
+    /// An authorizer's rule when the request names none: the process environment's.
+    static let defaultRule = ProcessInfo.processInfo.environment[Authorizer.ruleVariable] ?? ""
 
     /// Serves until SIGTERM, or until the master process is gone. Returns the exit status.
     public static func run(listenFD: Int32, app: App, logger: Logger, masterPID: pid_t?) -> Int32 {
@@ -74,9 +77,11 @@ public enum FastCGIWorker {
     static func serve(_ request: inout FCGX_Request, app: App) {
         let builder = RequestBuilder(environment: request.envp, maxBodySize: app.config.maxBodySize)
         let input = request.in
-        let output = builder.respond(with: app) { buffer in
-            Int(FCGX_GetStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count), input))
-        }
+        let output = request.role == Authorizer.role
+            ? Authorizer.respond(builder, app: app, defaultRule: defaultRule)
+            : builder.respond(with: app) { buffer in
+                Int(FCGX_GetStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count), input))
+            }
         discardInput(input)
         output.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { chars in

@@ -55,6 +55,7 @@ public enum Privileges {
         let database = config.databasePath
         var paths = [config.dataDir, database, database + "-wal", database + "-shm"]
         if config.secretKey == nil && config.jwtAlgorithm.family == .hmac { paths.append(config.secretKeyPath) }
+        if config.identityAssertion { paths.append(config.identityAssertionKeyPath) }
         return paths
     }
 }

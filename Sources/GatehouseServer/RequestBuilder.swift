@@ -36,7 +36,7 @@ public struct RequestBuilder {
     static let headerPrefix = Array("HTTP_".utf8)
     static let used = [
         "REQUEST_METHOD", "PATH_INFO", "SCRIPT_NAME", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH", "HTTPS",
-        "SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "REQUEST_ID",
+        "SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "REQUEST_ID", Authorizer.ruleVariable,
     ].map { Array($0.utf8) }
 
     public func value(_ name: String) -> [UInt8]? {

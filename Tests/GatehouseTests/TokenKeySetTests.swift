@@ -171,3 +171,33 @@ final class TokenKeySetTests: XCTestCase {
         XCTAssertNil(OpenSSLKey.load(pem: Array(encrypted.utf8)))
     }
 }
+
+/// Processes that start at once (lighttpd starts a responder and an authorizer together)
+/// must agree on the generated secret, and none may read a half-written file.
+final class SecretFileRaceTests: XCTestCase {
+    func testProcessesCreatingTheSecretAtOnceAllGetTheSameWholeOne() throws {
+        let folder = NSTemporaryDirectory() + "gatehouse-race-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/secret_key"
+        var children: [pid_t] = []
+        for i in 0..<8 {
+            let pid = fork()
+            if pid == 0 {
+                let secret = (try? SecretFile.loadOrCreate(path: path)) ?? []
+                FileManager.default.createFile(atPath: "\(folder)/seen-\(i)", contents: Data(secret))
+                _exit(secret.count == 64 ? 0 : 1)
+            }
+            children.append(pid)
+        }
+        for pid in children {
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            XCTAssertEqual(status, 0, "a child read a missing or partial secret")
+        }
+        let seen = Set((0..<8).compactMap { FileManager.default.contents(atPath: "\(folder)/seen-\($0)") })
+        XCTAssertEqual(seen.count, 1)
+        XCTAssertEqual(seen.first.map { Array($0) }, try SecretFile.read(path: path))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".tmp") }, [])
+    }
+}

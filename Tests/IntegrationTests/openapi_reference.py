@@ -269,6 +269,11 @@ async def health():
     pass
 
 
+@app.get("/.well-known/jwks.json")
+async def jwks():
+    pass
+
+
 @app.get("/users/me/items/", responses=answers(400, 401, 503))
 async def read_own_items(user: Annotated[User, Security(active_reading_user, scopes=["items"])]):
     pass

@@ -40,6 +40,14 @@ public struct Config: Sendable {
     /// The longest lifetime (exp ahead of now) of any token Gatehouse verifies.
     public var maxTokenLifetimeMinutes = 1440
 
+    // The gate (/check)
+    public var identityHeaders = IdentityHeaderStyle.gatehouse
+    public var identityAssertion = false
+    public var identityAssertionKeyFile: String? = nil  // default: <data_dir>/identity_key.pem
+    public var identityAssertionIssuer = "gatehouse"
+    public var identityAssertionAudience = "upstream"
+    public var identityAssertionSeconds = 60
+
     // Sessions
     public var sessionLifetimeDays = 30
     public var sessionIdleMinutes = 10080
@@ -131,6 +139,7 @@ public struct Config: Sendable {
         }
     }
 
+    public var identityAssertionKeyPath: String { identityAssertionKeyFile ?? dataDir + "/identity_key.pem" }
     public var sessionLifetime: Int64 { Int64(sessionLifetimeDays) * 86400 }
     public var sessionIdle: Int64 { Int64(sessionIdleMinutes) * 60 }
 
@@ -151,4 +160,12 @@ public enum RefreshTokenPolicy: String, Sendable, CaseIterable {
     /// When the login asks for the scope `offline_access` (OpenID Connect's convention).
     case offlineAccess = "offline_access"
     case always
+}
+
+/// The names of /check's identity headers.
+public enum IdentityHeaderStyle: String, Sendable, CaseIterable {
+    /// X-Gatehouse-User, -User-Id, -Email, -Name, -Scopes, -Roles, -Session.
+    case gatehouse
+    /// Authelia's Remote-User, Remote-Groups (the roles), Remote-Email, Remote-Name.
+    case authelia
 }

@@ -71,7 +71,7 @@ extension Config {
     /// Every `GATEHOUSE_<KEY>` variable but GATEHOUSE_CONFIG must name a setting.
     mutating func apply(environment: [String: String]) throws(ConfigError) {
         for (name, value) in environment.sorted(by: { $0.key < $1.key })
-        where name.hasPrefix(Config.environmentPrefix) && name != Config.fileVariable {
+        where name.hasPrefix(Config.environmentPrefix) && !Config.otherVariables.contains(name) {
             try set(name.dropFirst(Config.environmentPrefix.count).lowercased(), value, origin: .environment(name: name))
         }
     }

@@ -56,6 +56,9 @@ extension Config {
     package static let environmentPrefix = "GATEHOUSE_"
     /// Names the config file where no --config can be given (CGI, spawn-fcgi); not a setting.
     package static let fileVariable = "GATEHOUSE_CONFIG"
+    /// The environment's GATEHOUSE_* names that are no setting: the file, and a FastCGI
+    /// authorizer's rule (lighttpd's bin-environment).
+    static let otherVariables: Set<String> = [fileVariable, "GATEHOUSE_REQUIRE"]
 
     package static let settings: [Setting] = sections.flatMap(\.settings)
     static let settingsByKey = Dictionary(uniqueKeysWithValues: settings.map { ($0.key, $0) })

@@ -52,6 +52,18 @@ extension Config {
             Setting("max_token_lifetime_minutes", \.maxTokenLifetimeMinutes, .integer(1...(60 * 24 * 366)),
                     help: "Tokens whose exp lies further ahead (or that have none) are refused."),
         ]),
+        SettingSection(title: "The gate (GET /check for nginx auth_request)", settings: [
+            Setting("identity_headers", \.identityHeaders, .oneOf(IdentityHeaderStyle.allCases),
+                    help: "Who is signed in, on 2xx: gatehouse (X-Gatehouse-*) or authelia (Remote-User, Remote-Groups, …)."),
+            Setting("identity_assertion", \.identityAssertion, .boolean,
+                    help: "Also X-Gatehouse-Assertion: a short-lived EdDSA JWT of the identity, keys at /.well-known/jwks.json."),
+            Setting("identity_assertion_key_file", \.identityAssertionKeyFile, SettingType.file.orEmpty(),
+                    default: "<data_dir>/identity_key.pem", help: "Its Ed25519 private key (0600), generated when missing."),
+            Setting("identity_assertion_issuer", \.identityAssertionIssuer, .name("issuer"), help: "The assertion's iss."),
+            Setting("identity_assertion_audience", \.identityAssertionAudience, .name("audience"), help: "The assertion's aud."),
+            Setting("identity_assertion_seconds", \.identityAssertionSeconds, .integer(1...60),
+                    help: "The assertion's lifetime."),
+        ]),
         SettingSection(title: "Sessions", settings: [
             Setting("session_lifetime_days", \.sessionLifetimeDays, .integer(1...3650),
                     help: "A session (one password login and its refreshes) ends this long after it began."),

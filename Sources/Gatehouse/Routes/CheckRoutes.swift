@@ -31,10 +31,9 @@ enum CheckRoutes {
                 throw denied
             }
         }
-        return Output(headers: Headers([
-            ("x-gatehouse-user", identity.user.username),
-            ("x-gatehouse-scopes", identity.scopes.joined(separator: " ")),
-        ]))
+        var headers = IdentityHeaders.headers(for: identity, style: context.app.config.identityHeaders)
+        if let assertion = try context.app.identityAssertion(for: identity) { headers.add("x-gatehouse-assertion", assertion) }
+        return Output(headers: headers)
     }
 
     static let denied = HTTPError(403, "Not enough permissions")
@@ -61,6 +60,32 @@ enum CheckRoutes {
         if let issuer = app.config.jwtIssuer { members.append(("iss", .string(issuer))) }
         if let audience = app.config.jwtAudience { members.append(("aud", .string(audience))) }
         return Output(.object(members))
+    }
+}
+
+/// Who the upstream is serving, as /check hands it over on 2xx (nginx: `auth_request_set`).
+/// Values are sent as UTF-8 bytes; a header value can never carry a line break.
+enum IdentityHeaders {
+    static func headers(for identity: Identity, style: IdentityHeaderStyle) -> Headers {
+        let user = identity.user
+        func utf8(_ s: String) -> String { Latin1.string(Array(s.utf8)) }
+        var headers = Headers()
+        switch style {
+        case .gatehouse:
+            headers.add("x-gatehouse-user", user.username)
+            headers.add("x-gatehouse-user-id", String(user.id))
+            headers.add("x-gatehouse-email", utf8(user.email ?? ""))
+            headers.add("x-gatehouse-name", utf8(user.fullName ?? ""))
+            headers.add("x-gatehouse-scopes", identity.scopes.joined(separator: " "))
+            headers.add("x-gatehouse-roles", user.roles.joined(separator: ","))
+            headers.add("x-gatehouse-session", identity.sessionID ?? "")
+        case .authelia:
+            headers.add("remote-user", user.username)
+            headers.add("remote-groups", user.roles.joined(separator: ","))
+            headers.add("remote-email", utf8(user.email ?? ""))
+            headers.add("remote-name", utf8(user.fullName ?? ""))
+        }
+        return headers
     }
 }
 

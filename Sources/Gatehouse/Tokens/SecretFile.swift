@@ -8,21 +8,26 @@ enum SecretFile {
         if FileManager.default.fileExists(atPath: path) { return try read(path: path) }
         try createParent(of: path)
         let secret = Array(LibCrypto.hex(LibCrypto.randomBytes(32)).utf8)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        if fd < 0 {
-            // Another worker created it between our check and our open: use theirs.
-            if errno == EEXIST { return try read(path: path) }
-            throw ConfigError("secret_key_file \(path): cannot be created: \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        var data = secret
-        data.append(0x0A)
-        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count, fchmod(fd, 0o600) == 0, fsync(fd) == 0 else {
-            unlink(path)
-            throw ConfigError("secret_key_file \(path): cannot be written: \(String(cString: strerror(errno)))")
-        }
+        // Another process starting at the same time (lighttpd starts several) uses its own.
+        guard try createPrivately(path, contents: secret + [0x0A], setting: "secret_key_file") else { return try read(path: path) }
         return secret
+    }
+
+    /// Writes a 0600 file that appears whole or not at all: written and synced under a
+    /// temporary name, then linked into place (which fails when another process was first).
+    /// False when the file exists already.
+    static func createPrivately(_ path: String, contents: [UInt8], setting: String) throws(ConfigError) -> Bool {
+        let temporary = path + ".\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw ConfigError("\(setting) \(path): cannot be created: \(String(cString: strerror(errno)))") }
+        defer { unlink(temporary) }
+        let written = contents.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let synced = written == contents.count && fchmod(fd, 0o600) == 0 && fsync(fd) == 0
+        close(fd)
+        guard synced else { throw ConfigError("\(setting) \(path): cannot be written: \(String(cString: strerror(errno)))") }
+        if link(temporary, path) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw ConfigError("\(setting) \(path): cannot be created: \(String(cString: strerror(errno)))")
     }
 
     /// The file's text without its trailing newline; refused when group or others may read it.
