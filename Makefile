@@ -10,6 +10,9 @@ DEBIAN_PACKAGES := libfcgi-dev libsqlite3-dev libssl-dev libargon2-dev libcrypt-
 	dpkg-dev lintian systemd adduser
 PYPI_PACKAGES := pyjwt pwdlib[argon2,bcrypt] passlib bcrypt cryptography fastapi uvicorn python-multipart httpx
 
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 20000
+
 # The release binary: the Swift standard library and Foundation linked in, so that only
 # Debian's own libraries remain (ldd); no $$ORIGIN rpath; relocations read-only at start
 # (-z now, as Debian's hardening asks). The manual plugin builds with
@@ -34,7 +37,7 @@ GENERATED := .build/generated
 # Where `make deb` writes the path of the package it built (make test hands it to the tests).
 DEB_NAME := .build/deb-name
 
-.PHONY: all deps venv build release run test unit integration bench readme-settings example clean generated install deb
+.PHONY: all deps venv build release run test unit integration bench readme-settings example clean generated install deb fuzz fuzz-bounded
 
 all: build
 
@@ -78,6 +81,16 @@ test: deps venv deb example
 	GH_TEST_PYTHON=$(PY) GH_TEST_DEB=$$(cat $(DEB_NAME)) \
 		GH_EXAMPLE_BIN=$$($(SWIFT) build --package-path $(EXAMPLE) --show-bin-path)/protected-reports \
 		$(SWIFT) test --skip-build --disable-swift-testing
+	$(MAKE) fuzz-bounded
+
+# libFuzzer + AddressSanitizer over every parser (Tests/Fuzz): each target FUZZ_SECONDS long,
+# its corpus growing in .build-fuzz/corpus; fails on any crash, leak or sanitizer report.
+fuzz: deps
+	SWIFT=$(SWIFT) Tests/Fuzz/run --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The same targets for FUZZ_RUNS inputs each, from the committed seeds only (part of make test).
+fuzz-bounded: deps
+	SWIFT=$(SWIFT) Tests/Fuzz/run --runs $(FUZZ_RUNS) $(FUZZ_TARGETS)
 
 bench: release venv
 	PY=$(PY) bench/run
@@ -134,4 +147,4 @@ readme-settings: build
 	mv README.md.tmp README.md && rm README.settings.tmp
 
 clean:
-	rm -rf .build .venv run gatehouse_*.deb $(EXAMPLE)/.build
+	rm -rf .build .build-fuzz .venv run gatehouse_*.deb $(EXAMPLE)/.build

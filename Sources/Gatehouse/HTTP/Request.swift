@@ -30,7 +30,7 @@ public struct Request: Sendable {
         requestID: String = ""
     ) {
         self.method = method
-        self.path = path.isEmpty ? "/" : path
+        self.path = path.hasPrefix("/") ? path : "/" + path
         self.scriptName = scriptName.hasSuffix("/") ? String(scriptName.dropLast()) : scriptName
         self.rawQuery = rawQuery
         self.headers = headers

@@ -209,12 +209,16 @@ public final class HMACKey {
         case .sha384: name = "SHA384"
         case .sha512: name = "SHA512"
         }
-        let ok = name.withCString { cName -> Bool in
-            let params = [
-                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, UnsafeMutablePointer(mutating: cName), 0),
-                OSSL_PARAM_construct_end(),
-            ]
-            return EVP_MAC_init(ctx, secret, secret.count, params) == 1
+        // OSSL_PARAM keeps the key pointer: both C strings must outlive EVP_MAC_init (passing the
+        // String constant directly left a temporary that was freed before the init read it).
+        let ok = OSSL_MAC_PARAM_DIGEST.withCString { cKey in
+            name.withCString { cName -> Bool in
+                let params = [
+                    OSSL_PARAM_construct_utf8_string(cKey, UnsafeMutablePointer(mutating: cName), 0),
+                    OSSL_PARAM_construct_end(),
+                ]
+                return EVP_MAC_init(ctx, secret, secret.count, params) == 1
+            }
         }
         guard ok else {
             EVP_MAC_CTX_free(ctx)
