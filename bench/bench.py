@@ -24,7 +24,7 @@ from pathlib import Path
 
 from procs import (Processes, curl, free_port, helper_name, memory_kib, process_tree, tree_cpu_seconds,
                    unix_socket_accepts, wait_for)
-from scenarios import (APIKEY_TITLE, BASIC_TITLE, JWT_TITLE, LOGIN, LOGIN_TITLE, ME, SCENARIOS, WRONG_LOGIN, refresh_script,
+from scenarios import (GATE_TITLE, APIKEY_TITLE, BASIC_TITLE, JWT_TITLE, LOGIN, LOGIN_TITLE, ME, SCENARIOS, WRONG_LOGIN, refresh_script,
                        wrk_script)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +71,8 @@ http {{
     uwsgi_temp_path {prefix}/uwsgi;
     scgi_temp_path {prefix}/scgi;
 
+    fastcgi_cache_path {prefix}/gate-cache keys_zone=gatehouse:10m;
+
     upstream fastapi {{
         server unix:{uvicorn_socket};
         keepalive 64;
@@ -90,6 +92,8 @@ http {{
 
 {gatehouse_location}
 
+{gate_locations}
+
         location /fastapi/ {{
             proxy_pass http://fastapi/;
             proxy_http_version 1.1;
@@ -99,6 +103,32 @@ http {{
     }}
 }}
 """
+
+def gate_locations(socket, c_socket, www):
+    """(i): one static file, unprotected, behind auth_request to the C responder (the ceiling
+    of any FastCGI gate), and behind the shipped auth-request.conf to Gatehouse, without and
+    with the decision cache (check_cache_seconds in the bench's config)."""
+    shipped = (ROOT / "nginx" / "auth-request.conf").read_text().replace("/run/gatehouse/gatehouse.sock", str(socket))
+    cached = shipped.split("location = /_gatehouse/check {", 1)[1].split("\n}", 1)[0]
+    cached = cached.replace("# fastcgi_cache gatehouse;", "fastcgi_cache gatehouse;").replace(
+        "# fastcgi_cache_key", "fastcgi_cache_key").replace("# fastcgi_cache_valid", "fastcgi_cache_valid").replace(
+        "# fastcgi_ignore_headers", "fastcgi_ignore_headers")
+    return f"""
+        {shipped}
+        location = /_gatehouse/check-cached {{{cached}
+        }}
+        location = /_c_check {{
+            internal;
+            fastcgi_pass_request_body off;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_pass unix:{c_socket};
+        }}
+        location /static/ {{ alias {www}/; }}
+        location /gate-c/ {{ auth_request /_c_check; alias {www}/; }}
+        location /gate-gh/ {{ set $gatehouse_require ""; auth_request /_gatehouse/check; alias {www}/; }}
+        location /gate-cached/ {{ set $gatehouse_require ""; auth_request /_gatehouse/check-cached; alias {www}/; }}
+"""
+
 
 def gatehouse_location(socket):
     """nginx/gatehouse.conf as a site includes it, pointed at this run's two sockets, so the
@@ -119,6 +149,7 @@ class Target:
     token: str | None = None
     api_key: str | None = None
     refresh_token: str | None = None
+    cookie: str | None = None
 
     @property
     def pid(self):
@@ -183,7 +214,7 @@ class Bench:
         # holding secret_key must be private. Refreshes in flight with one token share its
         # successor within the grace window: a minute covers wrk's overlapping requests.
         conf.write_text(f"data_dir = {data}\ndemo = true\nsecret_key = {SECRET}\npassword_min_length = 6\n"
-                        "refresh_token_reuse_grace_seconds = 60\n")
+                        "refresh_token_reuse_grace_seconds = 60\ncheck_cache_seconds = 60\n")
         conf.chmod(0o600)
         self.add_gatehouse_users(conf)
         sock = self.tmp / "gh.sock"
@@ -221,6 +252,16 @@ class Bench:
                     self.user_add_error = message
                     return
 
+    def www(self):
+        www = self.tmp / "www"
+        if not www.exists():
+            www.mkdir()
+            (www / "page.html").write_text("<p>a protected page</p>\n")
+            os.chmod(self.tmp, 0o755)
+            os.chmod(www, 0o755)
+            os.chmod(www / "page.html", 0o644)
+        return www
+
     def start_nginx(self):
         prefix = self.tmp / "nginx"
         prefix.mkdir()
@@ -229,6 +270,7 @@ class Bench:
             user="user nobody nogroup;" if os.geteuid() == 0 else "",
             prefix=prefix, port=self.port, uvicorn_socket=self.tmp / "uvicorn.sock",
             c_socket=self.tmp / "c.sock", gatehouse_location=gatehouse_location(self.tmp / "gh.sock"),
+            gate_locations=gate_locations(self.tmp / "gh.sock", self.tmp / "c.sock", self.www()),
         ))
         argv = ["nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
         self.nginx.process = self.procs.start("nginx", argv)
@@ -242,6 +284,15 @@ class Bench:
         except (ValueError, KeyError, TypeError):
             token = None
         return (token, None) if token else (None, f"login answered {status}: {body[:100]}")
+
+    def session_cookie(self):
+        """The sign-in page's cookie, for the gate scenario (i)."""
+        out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-D", "-", "-d", "username=johndoe&password=secret",
+                              self.base + "/auth/login"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if line.lower().startswith("set-cookie:"):
+                return line.split(":", 1)[1].strip().split(";")[0]
+        return None
 
     def refresh_token(self, target):
         status, body = curl(self.base + target.prefix + "/token",
@@ -270,6 +321,7 @@ class Bench:
         self.nginx.token = self.c.token = self.gatehouse.token or self.fastapi.token
         if self.gatehouse.token:
             self.gatehouse.refresh_token = self.refresh_token(self.gatehouse)
+            self.gatehouse.cookie = self.session_cookie()
             status, body = curl(self.base + "/auth/users/me/api-keys", "-H", "Authorization: Bearer " + self.gatehouse.token,
                                 "-H", "Content-Type: application/json", "-d", '{"name":"bench","scopes":["me"]}')
             try:
@@ -376,6 +428,37 @@ class Bench:
             row.vs_c = ratio(row.rps, baseline.get(self.c.name))
         self.rows += rows
 
+    def run_gate(self):
+        """(i) a static file through nginx, bare and behind auth_request, as rows of one scenario."""
+        title = GATE_TITLE
+        log(f"bench: {title}")
+        token = self.gatehouse.token
+        cases = [
+            ("nginx static file", "/static/page.html", {}, self.nginx),
+            ("auth_request C libfcgi", "/gate-c/page.html", {}, self.c),
+            ("auth_request Gatehouse JWT", "/gate-gh/page.html", {"Authorization": f"Bearer {token}"}, self.gatehouse),
+            ("auth_request Gatehouse cookie", "/gate-gh/page.html", {"Cookie": self.gatehouse.cookie or ""}, self.gatehouse),
+            ("auth_request Gatehouse JWT, cached", "/gate-cached/page.html", {"Authorization": f"Bearer {token}"}, self.gatehouse),
+        ]
+        rows = []
+        for label, path, headers, target in cases:
+            if target.skipped or (target is self.gatehouse and not token):
+                rows.append(Row(title, label, skipped=target.skipped or "skipped: no token"))
+                continue
+            self.settle(target)
+            before = tree_cpu_seconds(target.pid) if target.pid else None
+            result = self.collect(self.wrk(self.base + path, "GET", headers, None))
+            if before is not None:
+                result["cpu_seconds"] = tree_cpu_seconds(target.pid) - before
+            status, _ = curl(self.base + path, *sum((["-H", f"{k}: {v}"] for k, v in headers.items()), []))
+            rows.append(Row(title, label, result=result, note="" if status == 200 else f"got {status}"))
+        static = rows[0].rps if rows and rows[0].result else None
+        ceiling = rows[1].rps if len(rows) > 1 and rows[1].result else None
+        for row in rows:
+            row.vs_nginx = ratio(row.rps, static)
+            row.vs_c = ratio(row.rps, ceiling)
+        self.rows += rows
+
     def run_under_logins(self, scenario, logins=LOGIN, what="logins"):
         """(e), (h): /users/me/ latency while a second wrk keeps the login endpoint busy,
         with right passwords (e) or wrong ones from one address (h)."""
@@ -422,6 +505,7 @@ class Bench:
                 self.run_under_logins(scenario)
             else:
                 self.run_scenario(scenario)
+        self.run_gate()
         costs = {}
         for target in (self.gatehouse, self.fastapi):
             if not self.skip_reason(target, LOGIN):
@@ -448,7 +532,7 @@ class Bench:
                 print("  ".join([c.ljust(widths[0]) if i == 0 else c.ljust(widths[1]) if i == 1 else
                                  c.rjust(widths[i]) if i < len(widths) else c for i, c in enumerate(r)]).rstrip())
         print("x nginx / x C: req/s as a share of nginx's return 200 / of the C libfcgi responder, same scenario,"
-              " same run.")
+              " same run; in (i), of the bare static file / of the file behind auth_request to the C responder.")
         print("CPU us/req: utime+stime of the target's own processes (nginx; cfcgi; gatehouse supervisor+workers;"
               " uvicorn supervisor+workers) / requests.")
         print()

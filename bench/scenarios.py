@@ -40,6 +40,7 @@ WRONG_LOGIN = Request("/token", method="POST", body="username=johndoe&password=w
                       extra_headers=FORM, needs_users=True, expect=400)
 REFRESH_TITLE = "(g) POST /token refresh grant"
 FLOOD_TITLE = "(h) /users/me/ during wrong passwords"
+GATE_TITLE = "(i) static file behind auth_request"
 JWT_TITLE = "(b) GET /users/me/ valid token"
 
 

@@ -137,3 +137,43 @@ final class GateThroughNginxTests: XCTestCase {
         XCTAssertEqual(info.st_mode & 0o777, 0o600)
     }
 }
+
+/// The opt-in decision cache as the commented block in auth-request.conf sets it up: an
+/// allowed decision is reused for the same credential, and never for another one or none.
+final class DecisionCacheThroughNginxTests: XCTestCase {
+    func testACachedDecisionServesOnlyTheSameCredential() throws {
+        let www = FileManager.default.temporaryDirectory.appendingPathComponent("gh-cache-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: www) }
+        try "page\n".write(toFile: www + "/p.txt", atomically: true, encoding: .utf8)
+        chmod(www, 0o755)
+        chmod(www + "/p.txt", 0o644)
+        var shipped = try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/auth-request.conf"), encoding: .utf8)
+            .replacingOccurrences(of: "/run/gatehouse/gatehouse.sock", with: "@SOCKET@")
+        for directive in ["fastcgi_cache gatehouse;", "fastcgi_cache_key", "fastcgi_cache_valid", "fastcgi_ignore_headers"] {
+            shipped = shipped.replacingOccurrences(of: "# " + directive, with: directive)
+        }
+        let location = """
+            location /cached/ {
+                set $gatehouse_require "";
+                auth_request /_gatehouse/check;
+                alias \(www)/;
+            }
+            """
+        let cacheDir = FileManager.default.temporaryDirectory.appendingPathComponent("gh-fcache-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: cacheDir) }
+        let e = try E2E(config: ["check_cache_seconds": "60"],
+                        nginxHTTPDirectives: "fastcgi_cache_path \(cacheDir) keys_zone=gatehouse:1m;",
+                        nginxServerDirectives: shipped + location)
+        defer { e.stop() }
+        let jar = e.h.dir + "/cookies"
+        XCTAssertEqual(try e.curl(["-c", jar, "-d", "username=johndoe&password=secret", e.url("/auth/login")]).status, 303)
+        XCTAssertEqual(try e.curl(["-b", jar, e.url("/cached/p.txt")]).status, 200)
+        XCTAssertEqual(try e.curl(["-b", jar, e.url("/cached/p.txt")]).status, 200, "from the cache")
+        XCTAssertEqual(try e.get("/cached/p.txt").status, 401, "no credential never gets the cached decision")
+        XCTAssertEqual(try e.get("/cached/p.txt", ["Cookie: other=1"]).status, 401)
+        let token = try e.token(scope: "me")
+        XCTAssertEqual(try e.bearer("/cached/p.txt", token).status, 200)
+        XCTAssertEqual(try e.bearer("/cached/p.txt", "junk").status, 401)
+    }
+}
