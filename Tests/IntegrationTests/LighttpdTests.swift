@@ -24,17 +24,8 @@ final class LighttpdTests: XCTestCase {
                 "max-procs" => 1
             )))
             """
-        try conf.write(toFile: dir + "/lighttpd.conf", atomically: true, encoding: .utf8)
-        let lighttpd = Process()
-        lighttpd.executableURL = URL(fileURLWithPath: "/usr/sbin/lighttpd")
-        lighttpd.arguments = ["-D", "-f", dir + "/lighttpd.conf"]
-        lighttpd.environment = Harness.cleanEnvironment([:])
-        lighttpd.standardError = FileHandle(forWritingAtPath: try Harness.createFile(dir + "/lighttpd.out"))
-        try lighttpd.run()
-        defer {
-            kill(lighttpd.processIdentifier, SIGTERM)
-            if !Harness.wait(lighttpd, timeout: 10) { kill(lighttpd.processIdentifier, SIGKILL) }
-        }
+        let lighttpd = try Lighttpd.start(conf: conf, in: dir)
+        defer { lighttpd.stop() }
 
         func get(_ args: [String]) throws -> HTTPResult? {
             let out = try Harness.run("/usr/bin/curl", ["-sS", "-i", "--max-time", "5"] + args)
@@ -96,17 +87,8 @@ final class LighttpdAuthorizerTests: XCTestCase {
                             "check-local" => "disable", "mode" => "authorizer", "max-procs" => 1 ))
             )
             """
-        try conf.write(toFile: dir + "/lighttpd.conf", atomically: true, encoding: .utf8)
-        let lighttpd = Process()
-        lighttpd.executableURL = URL(fileURLWithPath: "/usr/sbin/lighttpd")
-        lighttpd.arguments = ["-D", "-f", dir + "/lighttpd.conf"]
-        lighttpd.environment = Harness.cleanEnvironment([:])
-        lighttpd.standardError = FileHandle(forWritingAtPath: try Harness.createFile(dir + "/lighttpd.out"))
-        try lighttpd.run()
-        defer {
-            kill(lighttpd.processIdentifier, SIGTERM)
-            if !Harness.wait(lighttpd, timeout: 10) { kill(lighttpd.processIdentifier, SIGKILL) }
-        }
+        let lighttpd = try Lighttpd.start(conf: conf, in: dir)
+        defer { lighttpd.stop() }
         func get(_ path: String, _ args: [String] = []) throws -> HTTPResult? {
             let out = try Harness.run("/usr/bin/curl", ["-sS", "-i", "--max-time", "5"] + args + ["http://127.0.0.1:\(port)" + path])
             return out.status == 0 ? try Harness.parseResponse(out.stdout) : nil
@@ -132,5 +114,26 @@ final class LighttpdAuthorizerTests: XCTestCase {
         XCTAssertEqual(signIn.status, 303)
         let cookie = try XCTUnwrap(signIn.header("set-cookie")?.split(separator: ";").first.map(String.init))
         XCTAssertEqual(try get("/private/page.txt", ["-H", "Cookie: \(cookie)"])?.status, 200, "the browser's session cookie")
+    }
+}
+
+/// A private lighttpd in the foreground, stopped by PID.
+struct Lighttpd {
+    let process: Process
+
+    static func start(conf: String, in dir: String) throws -> Lighttpd {
+        try conf.write(toFile: dir + "/lighttpd.conf", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/lighttpd")
+        process.arguments = ["-D", "-f", dir + "/lighttpd.conf"]
+        process.environment = Harness.cleanEnvironment([:])
+        process.standardError = FileHandle(forWritingAtPath: try Harness.createFile(dir + "/lighttpd.out"))
+        try process.run()
+        return Lighttpd(process: process)
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGTERM)
+        if !Harness.wait(process, timeout: 10) { kill(process.processIdentifier, SIGKILL) }
     }
 }
