@@ -44,6 +44,9 @@ public final class App {
     public let basicCacheMisses = Atomic<Int>(0)
     let basicCache: BasicCache
     let assertion: IdentityAssertion?
+    /// The route and user of the request being answered, for the access log.
+    private var accessRecord: (route: String?, userID: Int64?) = (nil, nil)
+    private var lastStatus = 0
     public let authenticator: Authenticator
     let router: Router<Route>
     private let failures = Atomic<Int>(0)
@@ -100,10 +103,19 @@ public final class App {
 
     public func handle(_ request: Request) -> Response {
         store.beginRequest()
-        defer { store.endRequest() }
-        if cors.isEnabled, let preflight = cors.preflight(request) { return preflight }
+        let started = config.accessLog ? DispatchTime.now().uptimeNanoseconds : 0
+        accessRecord = (nil, nil)
+        defer {
+            store.endRequest()
+            if config.accessLog { logAccess(request, started: started) }
+        }
+        if cors.isEnabled, let preflight = cors.preflight(request) {
+            lastStatus = preflight.status
+            return preflight
+        }
         var response = request.bodyTooLarge ? HTTPError.bodyTooLarge.response : route(request)
         if cors.isEnabled { cors.apply(to: &response, for: request) }
+        lastStatus = response.status
         return response
     }
 
@@ -116,6 +128,7 @@ public final class App {
         case let .redirect(path):
             return Response.empty(status: 307, headers: Headers([("location", redirectLocation(request, path: path))]))
         case let .matched(route, parameters):
+            accessRecord.route = route.path
             var context = Context(request: request, app: self)
             context.request.pathParameters = parameters
             context.routeParameters = route.parameters
@@ -129,6 +142,7 @@ public final class App {
                 }
                 if let requirement = route.security {
                     (context.identity, context.credential) = try authenticator.authorize(request, requirement, app: self)
+                    accessRecord.userID = context.identity?.user.id
                 }
                 var response = try App.render(try route.handler(&context), for: route)
                 if route.security != nil || route.body.isForm { App.forbidCaching(&response) }
@@ -141,6 +155,15 @@ public final class App {
                 return HTTPError.internalServerError.response
             }
         }
+    }
+
+    func logAccess(_ request: Request, started: UInt64) {
+        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
+        logger.info("access", metadata: [
+            "method": .string(request.method), "route": .string(accessRecord.route ?? request.path),
+            "status": .string(String(lastStatus)), "duration_us": .string(String(micros)),
+            "user_id": .string(accessRecord.userID.map(String.init) ?? "-"), "request_id": .string(request.requestID),
+        ])
     }
 
     /// The handler's value through the route's response model, with the route's status (or

@@ -29,12 +29,14 @@ public struct Server: Sendable {
 
     /// Every log line escaped, to standard error.
     public static func bootstrapLogging() {
-        LoggingSystem.bootstrap { EscapingLogHandler(StreamLogHandler.standardError(label: $0)) }
+        LoggingSystem.bootstrap { EscapingLogHandler(StreamLogHandler.standardError(label: $0), label: $0) }
     }
 
     /// The file named by GATEHOUSE_CONFIG (when `file` is nil), the environment, then `options`.
     public static func loadConfig(file: String?, options: [SettingOption] = []) throws(ConfigError) -> Config {
-        try Config.load(file: file ?? ProcessInfo.processInfo.environment[Config.fileVariable], options: options)
+        let config = try Config.load(file: file ?? ProcessInfo.processInfo.environment[Config.fileVariable], options: options)
+        LogFormat.current = config.logFormat
+        return config
     }
 
     /// For an executable of a site's own: an inherited socket, a CGI request, or

@@ -74,3 +74,27 @@ final class SecurityThroughNginxTests: XCTestCase {
         XCTAssertEqual(try e.bearer("/auth/users/me/", try e.token()).header("cache-control"), "no-store")
     }
 }
+
+/// log_format = json and access_log = on, as a log collector reads the server's output.
+final class StructuredLogThroughNginxTests: XCTestCase {
+    func testJSONAccessLinesThroughNginx() throws {
+        let e = try E2E(config: ["log_format": "json", "access_log": "true"])
+        defer { e.stop() }
+        XCTAssertEqual(try e.get("/auth/users/me/", [], ["-u", "johndoe:secret"]).status, 200)
+        XCTAssertEqual(try e.get("/auth/users/me/", [], ["-u", "johndoe:wrong"]).status, 401)
+        var lines: [[String: Any]] = []
+        for _ in 0..<50 {
+            lines = e.h.serverLog().split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }.filter { $0["message"] as? String == "access" && $0["route"] as? String == "/users/me/" }
+            if lines.count >= 2 { break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(lines.count, 2, e.h.serverLog())
+        XCTAssertEqual(lines.first?["route"] as? String, "/users/me/")
+        XCTAssertEqual(lines.first?["status"] as? String, "200")
+        XCTAssertEqual(lines.last?["status"] as? String, "401")
+        XCTAssertEqual((lines.first?["request_id"] as? String)?.count, 32, "nginx's $request_id")
+        XCTAssertFalse(e.h.serverLog().contains("wrong") || e.h.serverLog().contains("am9obmRvZ"), "no credential is logged")
+    }
+}

@@ -19,6 +19,9 @@ public struct Config: Sendable {
     public var loginNice = 10
     public var maxBodySize = 1 << 20
     public var logLevel = Logger.Level.info
+    public var logFormat = LogFormat.text
+    /// One line per request: method, route, status, duration, user id, request id.
+    public var accessLog = false
     public var demo = false
 
     // Store and files

@@ -23,6 +23,10 @@ extension Config {
             Setting("max_body_size", \.maxBodySize, .integer(1...(1 << 30)),
                     help: "Largest request body in bytes; a larger one gets 413 unread."),
             Setting("log_level", \.logLevel, .logLevel, help: "Messages below this level are not logged."),
+            Setting("log_format", \.logFormat, .oneOf(LogFormat.allCases),
+                    help: "text, or json: one object a line (time, level, logger, message, fields)."),
+            Setting("access_log", \.accessLog, .boolean,
+                    help: "Log one line per request: method, route, status, duration, user id, request id."),
             Setting("demo", \.demo, .boolean, help: "The demo routes, and the scopes me and items when no scope.NAME is set."),
         ]),
         SettingSection(title: "Store and files", settings: [

@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import Synchronization
 
 /// Text on its way into a log line: control characters (C0, DEL, C1, and the Unicode line
 /// and paragraph separators) become `\u{…}`, so that no value from a request can start a
@@ -22,8 +24,12 @@ public enum LogText {
 /// guarantee holds for every log call, not only for those that remembered to escape.
 public struct EscapingLogHandler: LogHandler {
     public var wrapped: any LogHandler
+    let label: String
 
-    public init(_ wrapped: any LogHandler) { self.wrapped = wrapped }
+    public init(_ wrapped: any LogHandler, label: String = "gatehouse") {
+        self.wrapped = wrapped
+        self.label = label
+    }
 
     public var logLevel: Logger.Level {
         get { wrapped.logLevel }
@@ -41,6 +47,11 @@ public struct EscapingLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        if LogFormat.current == .json {
+            let line = LogFormat.jsonLine(event, label: label, metadata: wrapped.metadata, now: Int64(Date().timeIntervalSince1970))
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+            return
+        }
         var event = event
         event.message = Logger.Message(stringLiteral: LogText.escaped(event.message.description))
         event.metadata = EscapingLogHandler.escaped(event.metadata)
@@ -49,5 +60,32 @@ public struct EscapingLogHandler: LogHandler {
 
     static func escaped(_ metadata: Logger.Metadata?) -> Logger.Metadata? {
         metadata?.mapValues { .string(LogText.escaped($0.description)) }
+    }
+}
+
+/// `log_format = json`: one JSON object a line (time, level, logger, message, metadata),
+/// for log collectors. Chosen when the settings are read, after logging has started, so the
+/// handlers look it up at each line.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text, json
+
+    private static let jsonLines = Atomic<Bool>(false)
+
+    public static var current: LogFormat {
+        get { jsonLines.load(ordering: .relaxed) ? .json : .text }
+        set { jsonLines.store(newValue == .json, ordering: .relaxed) }
+    }
+
+    /// One line for `event`; JSON's own string escaping keeps every control character out.
+    package static func jsonLine(_ event: LogEvent, label: String, metadata: Logger.Metadata, now: Int64) -> String {
+        var members: [(String, JSON)] = [
+            ("time", .string(ISOTime.string(now))), ("level", .string(event.level.rawValue)), ("logger", .string(label)),
+            ("message", .string(event.message.description)),
+        ]
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        for key in all.keys.sorted() where !["time", "level", "logger", "message"].contains(key) {
+            members.append((key, .string(all[key]?.description ?? "")))
+        }
+        return JSON.object(members).text
     }
 }
