@@ -17,13 +17,7 @@ enum SignInRoutes {
         let rd = ReturnAddress.validated(form.rd, allowedHosts: app.config.allowedRedirectHosts)
         let user: User
         do {
-            user = try app.throttled(request, username: form.username, scheme: "password") {
-                let user = try app.store.user(named: form.username)
-                guard try app.verifyPassword(form.password, hash: user?.passwordHash), let user, !user.disabled else {
-                    throw TokenRoute.incorrect
-                }
-                return user
-            }
+            user = try TokenRoute.passwordUser(form.username, form.password, request: request, app: app) { !$0.disabled }
         } catch let error as HTTPError where error.status == 400 || error.status == 429 {
             let message = error.status == 429 ? "Too many failed sign-ins; try again later." : "Incorrect username or password."
             var output = page(context, rd: rd, error: message, status: error.status == 429 ? 429 : 401)
@@ -31,10 +25,8 @@ enum SignInRoutes {
             return output
         }
         let now = app.now()
-        let holdable = user.scopes + (try app.store.permissions(forRoles: user.roles))
-        let session = try app.store.createSession(
-            userID: user.id, scopes: holdable, clientAddress: app.clientAddress.of(request),
-            userAgent: request.headers["user-agent"] ?? "", now: now, lifetime: app.config.sessionLifetime)
+        let session = try TokenRoute.startSession(
+            user: user, scopes: try TokenRoute.holdable(by: user, app: app), request: request, app: app, now: now)
         app.audit(.loginSucceeded, request, user: user, detail: "sign-in page")
         return Output(headers: Headers([
             ("location", rd),

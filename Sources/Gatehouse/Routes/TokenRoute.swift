@@ -14,21 +14,14 @@ enum TokenRoute {
     static func login(_ context: inout Context) throws -> Output {
         let app = context.app
         let form = try context.body(LoginForm.self)
-        let user = try app.throttled(context.request, username: form.username, scheme: "password") {
-            // An unknown name costs the same hash (against the dummy) as a wrong password.
-            let user = try app.store.user(named: form.username)
-            guard try app.verifyPassword(form.password, hash: user?.passwordHash), let user else { throw incorrect }
-            return user
-        }
+        let user = try passwordUser(form.username, form.password, request: context.request, app: app)
         if user.disabled && app.config.refuseDisabledLogin { throw SecurityRequirement.inactiveUser }
         let now = app.now()
         if app.hasher.mayRehash(user.passwordHash, from: form.password), let fresh = try? app.hasher.hash(form.password) {
             try app.store.upgradePasswordHash(userID: user.id, hash: fresh, now: now)
         }
         let granted = try holdable(form.scopes, by: user, app: app)
-        let session = try app.store.createSession(
-            userID: user.id, scopes: granted, clientAddress: app.clientAddress.of(context.request),
-            userAgent: context.request.headers["user-agent"] ?? "", now: now, lifetime: app.config.sessionLifetime)
+        let session = try startSession(user: user, scopes: granted, request: context.request, app: app, now: now)
         var refresh: String?
         switch app.config.refreshTokens {
         case .always: refresh = RefreshToken.generate()
@@ -40,10 +33,35 @@ enum TokenRoute {
         return answer(user: user, session: session.id, scopes: granted, refreshToken: refresh, app: app, now: now)
     }
 
+    /// The user named, if the password is theirs, checked under the login throttle; `admits`
+    /// turns a verified user away as a wrong password would be. An unknown name costs the same
+    /// hash (against the dummy) as a wrong password.
+    static func passwordUser(_ username: String, _ password: String, request: Request, app: App,
+                             admits: (User) -> Bool = { _ in true }) throws -> User
+    {
+        try app.throttled(request, username: username, scheme: "password") {
+            let user = try app.store.user(named: username)
+            guard try app.verifyPassword(password, hash: user?.passwordHash), let user, admits(user) else { throw incorrect }
+            return user
+        }
+    }
+
+    /// The session a password login starts, remembering where it came from.
+    static func startSession(user: User, scopes: [String], request: Request, app: App, now: Int64) throws -> Session {
+        try app.store.createSession(
+            userID: user.id, scopes: scopes, clientAddress: app.clientAddress.of(request),
+            userAgent: request.headers["user-agent"] ?? "", now: now, lifetime: app.config.sessionLifetime)
+    }
+
+    /// Everything the user holds now: their scopes, then their roles' permissions.
+    static func holdable(by user: User, app: App) throws -> [String] {
+        user.scopes + (try app.store.permissions(forRoles: user.roles))
+    }
+
     /// The scopes asked for that the user holds now, in the order asked; never `offline_access`,
     /// which asks for a refresh token and is no scope of an access token.
     static func holdable(_ asked: [String], by user: User, app: App) throws -> [String] {
-        let holdable = user.scopes + (try app.store.permissions(forRoles: user.roles))
+        let holdable = try holdable(by: user, app: app)
         return asked.filter { $0 != offlineAccess && holdable.contains($0) }
     }
 
