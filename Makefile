@@ -7,8 +7,10 @@ PY := $(VENV)/bin/python
 
 DEBIAN_PACKAGES := libfcgi-dev libsqlite3-dev libssl-dev libargon2-dev libcrypt-dev pkg-config \
 	nginx lighttpd spawn-fcgi wrk curl python3-venv sqlite3 \
-	dpkg-dev lintian systemd adduser
-PYPI_PACKAGES := pyjwt pwdlib[argon2,bcrypt] passlib bcrypt cryptography fastapi uvicorn python-multipart httpx
+	dpkg-dev lintian systemd adduser \
+	libcurl4-openssl-dev libqrencode-dev libpq-dev postgresql chromium chromium-driver prometheus
+PYPI_PACKAGES := pyjwt pwdlib[argon2,bcrypt] passlib bcrypt cryptography fastapi uvicorn python-multipart httpx \
+	selenium schemathesis sqlmap aiosmtpd pyotp matplotlib
 
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 20000
