@@ -82,7 +82,7 @@ public final class App {
                             hashLimiter: (any HashLimiter)? = nil, failureLedger: (any FailureLedger)? = nil,
                             authenticator: Authenticator = .standard(),
                             extraRoutes: (Schemes) -> [Route] = { _ in [] }) throws -> App {
-        let store = try Store.open(path: config.databasePath)
+        let store = try Store.open(path: config.databasePath, busyTimeout: config.databaseBusyTimeoutMs)
         let keys = try JWTKeySet.load(config: config)
         return try App(config: config, store: store, keys: keys, logger: logger, hashLimiter: hashLimiter,
                        failureLedger: failureLedger, authenticator: authenticator, extraRoutes: extraRoutes)
@@ -149,6 +149,9 @@ public final class App {
                 return response
             } catch let error as HTTPError {
                 return (route.name == "check" ? error.forAuthRequest() : error).response
+            } catch let error as StoreError where error.isUnavailable {
+                logger.warning("\(request.method) \(route.path): database unavailable, answered 503: \(error)")
+                return HTTPError.serviceUnavailable.response
             } catch {
                 let number = failures.add(1, ordering: .relaxed).newValue
                 logger.error("request \(getpid())-\(number) \(request.method) \(route.path) failed: \(error)")

@@ -212,7 +212,7 @@ async def revoke_api_key(key_id: str, user: Annotated[User, Security(login_user,
     pass
 
 
-@app.post("/logout", status_code=204, responses=answers(400, 401, alternatives=[303]))
+@app.post("/logout", status_code=204, responses=answers(400, 401, 503, alternatives=[303]))
 async def logout(user: Annotated[User, Depends(token_user)]):
     pass
 
@@ -222,7 +222,7 @@ async def sign_in_page(rd: str | None = None):
     pass
 
 
-@app.post("/login", status_code=303, response_class=Response, responses=answers(403, alternatives=[401, 429]))
+@app.post("/login", status_code=303, response_class=Response, responses=answers(403, 503, alternatives=[401, 429]))
 async def sign_in(
     username: Annotated[str, Form()],
     password: Annotated[str, Form(json_schema_extra={"format": "password"})],
@@ -231,7 +231,7 @@ async def sign_in(
     pass
 
 
-@app.post("/revoke", response_class=Response, responses=answers(400))
+@app.post("/revoke", response_class=Response, responses=answers(400, 503))
 async def revoke_token(token: Annotated[str, Form()], token_type_hint: Annotated[str | None, Form()] = None):
     pass
 

@@ -18,6 +18,7 @@ public struct Config: Sendable {
     /// Added to the login workers' niceness, so the main workers win the CPU when both want it.
     public var loginNice = 10
     public var maxBodySize = 1 << 20
+    public var socketTimeoutSeconds = 30
     public var logLevel = Logger.Level.info
     public var logFormat = LogFormat.text
     /// One line per request: method, route, status, duration, user id, request id.
@@ -27,6 +28,7 @@ public struct Config: Sendable {
     // Store and files
     public var dataDir = "/var/lib/gatehouse"
     public var database: String? = nil  // default: <data_dir>/gatehouse.sqlite3
+    public var databaseBusyTimeoutMs = Store.defaultBusyTimeout
 
     // Tokens
     public var secretKey: String? = nil

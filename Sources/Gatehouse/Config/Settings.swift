@@ -20,6 +20,8 @@ extension Config {
                     help: "Login worker processes; 0 runs one per core."),
             Setting("login_nice", \.loginNice, .integer(0...19),
                     help: "Added to the login workers' niceness, so the main pool wins the CPU."),
+            Setting("socket_timeout_seconds", \.socketTimeoutSeconds, .integer(1...3600),
+                    help: "How long a worker waits for the web server to send or take the next bytes of a request before it drops the connection."),
             Setting("max_body_size", \.maxBodySize, .integer(1...(1 << 30)),
                     help: "Largest request body in bytes; a larger one gets 413 unread."),
             Setting("log_level", \.logLevel, .logLevel, help: "Messages below this level are not logged."),
@@ -33,6 +35,8 @@ extension Config {
             Setting("data_dir", \.dataDir, .path, help: "Folder of the database and the generated secret (0700)."),
             Setting("database", \.database, SettingType.file.orEmpty(), default: "<data_dir>/gatehouse.sqlite3",
                     help: "The SQLite database file (0600)."),
+            Setting("database_busy_timeout_ms", \.databaseBusyTimeoutMs, .integer(0...60000),
+                    help: "How long a write waits for another process's lock before it is answered 503."),
         ]),
         SettingSection(title: "Tokens", settings: [
             Setting("secret_key", \.secretKey, SettingType.hmacSecret.orUnset(), secret: true, default: "read from secret_key_file",

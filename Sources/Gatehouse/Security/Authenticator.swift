@@ -103,7 +103,7 @@ public struct APIKeyVerifier: CredentialVerifier {
               record.revokedAt == nil, record.expiresAt.map({ $0 > now }) ?? true,
               let user = try app.store.user(id: record.userID), !user.disabled
         else { throw APIKeyVerifier.invalid }
-        try app.store.touchAPIKey(id: record.id, now: now)
+        try app.store.bestEffort { _ = try app.store.touchAPIKey(id: record.id, now: now) }
         return try app.identity(user, holding: record.scopes, kind: .apiKey(id: record.id))
     }
 }
@@ -118,7 +118,7 @@ extension App {
               let session = try store.session(id: token.sessionID), session.userID == user.id,
               session.isLive(at: now, idleSeconds: config.sessionIdle)
         else { return nil }
-        try store.touchSession(session, now: now)
+        try store.bestEffort { try store.touchSession(session, now: now) }
         return (user, token)
     }
 

@@ -131,10 +131,22 @@ extension Store {
         }) ?? 0
     }
 
+    /// Every migration is recorded as applied (read only: no table is created when it is missing).
+    func isMigrated() throws -> Bool {
+        let hasTable = try connection.integer(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") == 1
+        guard hasTable else { return false }
+        let applied = Set(try connection.query("SELECT version FROM schema_migrations") { Int($0.int(0)) })
+        return Store.migrations.allSatisfy { applied.contains($0.version) }
+    }
+
     /// Applies the missing migrations, each in its own transaction. Safe to run again,
     /// and from two processes at once (the second waits, then finds nothing to do).
     public func migrate() throws {
         try locked {
+            // What every worker finds at its start: nothing to do, and nothing written, so a
+            // worker starts while another process holds the write lock or the file is read-only.
+            if try isMigrated() { return }
             try connection.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
             for migration in Store.migrations {

@@ -48,7 +48,7 @@ final class SQLiteConnection {
     /// Counts this connection's own writes: SQLite's data_version only moves for other connections'.
     private(set) var localWrites = 0
 
-    init(path: String) throws(StoreError) {
+    init(path: String, busyTimeout: Int) throws(StoreError) {
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
@@ -59,7 +59,7 @@ final class SQLiteConnection {
         }
         db = handle
         sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, 5000)
+        sqlite3_busy_timeout(db, Int32(clamping: busyTimeout))
         try execute("PRAGMA journal_mode = WAL")
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA synchronous = NORMAL")

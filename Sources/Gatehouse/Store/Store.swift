@@ -16,6 +16,13 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .sqlite(code, message): return "database error \(code): \(message)"
         }
     }
+
+    /// The database cannot take the write now (disk full, read-only, locked past the busy
+    /// timeout, an I/O error): the request may succeed later, so it is a 503, never a 500.
+    public var isUnavailable: Bool {
+        guard case let .sqlite(code, _) = self else { return false }
+        return [SQLITE_FULL, SQLITE_READONLY, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_CANTOPEN].contains(code & 0xff)
+    }
 }
 
 /// Users, roles and API keys in one SQLite file. One connection; every call is
@@ -38,7 +45,8 @@ public final class Store {
     }
 
     /// Opens (creating the folder 0700 and the file 0600 when missing) and migrates.
-    public static func open(path: String) throws -> Store {
+    /// `busyTimeout`: how long a write waits for another connection's lock before SQLITE_BUSY.
+    public static func open(path: String, busyTimeout milliseconds: Int = Store.defaultBusyTimeout) throws -> Store {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try makeDirectory(directory) }
         if !FileManager.default.fileExists(atPath: path) {
@@ -48,7 +56,7 @@ public final class Store {
             }
             if fd >= 0 { close(fd) }
         }
-        let store = Store(path: path, connection: try SQLiteConnection(path: path))
+        let store = Store(path: path, connection: try SQLiteConnection(path: path, busyTimeout: milliseconds))
         try store.migrate()
         return store
     }
@@ -100,6 +108,14 @@ public final class Store {
     /// Runs `body` in one transaction: all of its writes happen, or none.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try locked { try connection.transaction(body) }
+    }
+
+    public static let defaultBusyTimeout = 5000
+
+    /// Runs a write that only records a use (a session's or a key's last use): when the
+    /// database cannot take it, the request goes on without it.
+    func bestEffort(_ write: () throws -> Void) throws {
+        do { try write() } catch let error as StoreError where error.isUnavailable {}
     }
 
     public static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
