@@ -12,7 +12,7 @@ import Logging
 /// requests. So no read or write of a request is interrupted (libfcgi treats EINTR as
 /// a broken stream), and a worker told to stop finishes what it is doing first.
 /// The listening socket is non-blocking: when several workers wake for one connection,
-/// the losers get EAGAIN from `FCGX_Accept_r` and go back to waiting, where they can
+/// the losers get EAGAIN from accept(2) and go back to waiting, where they can
 /// still hear SIGTERM.
 public enum FastCGIWorker {
     /// How much of an unread (too large) body is read and thrown away so that the web
@@ -40,7 +40,8 @@ public enum FastCGIWorker {
             return 1
         }
         var request = FCGX_Request()
-        FCGX_InitRequest(&request, listenFD, 0)
+        // No listening socket for libfcgi: every connection is accepted below, with timeouts.
+        FCGX_InitRequest(&request, -1, 0)
         defer { FCGX_Free(&request, 1) }
 
         var fds = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
@@ -60,12 +61,26 @@ public enum FastCGIWorker {
             }
             guard fds[0].revents != 0 else { continue }
 
-            let accepted = FCGX_Accept_r(&request)
-            if accepted < 0 {
-                let error = -accepted
-                if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { continue }
-                logger.error("FCGX_Accept_r failed: \(error > 0 && error < 4096 ? String(cString: strerror(error)) : "code \(accepted)")")
+            // The connection is accepted here, not by libfcgi, to give it a read and write
+            // timeout: a peer that connects and says nothing (or stops midway) costs this
+            // worker `socket_timeout_seconds`, not forever. FCGX_Accept_r reads from an
+            // ipcFd that is already set instead of accepting; keepConnection keeps its
+            // opening FCGX_Finish_r from closing it (the BEGIN record sets it anew).
+            let connection = accept(listenFD, nil, nil)
+            if connection < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED { continue }
+                logger.error("accept failed: \(String(cString: strerror(errno)))")
                 usleep(100_000)  // a broken listening socket must not become a busy loop
+                continue
+            }
+            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+            setTimeouts(connection, seconds: app.config.socketTimeoutSeconds)
+            request.ipcFd = connection
+            request.keepConnection = 1
+            // Fails when the peer sent no valid BEGIN_REQUEST and PARAMS before the timeout
+            // or hung up; libfcgi then closed it (and found no listening socket to accept on).
+            if FCGX_Accept_r(&request) < 0 {
+                logger.debug("dropped a connection that sent no complete request")
                 continue
             }
             serve(&request, app: app)
@@ -74,15 +89,25 @@ public enum FastCGIWorker {
         }
     }
 
+    static func setTimeouts(_ fd: Int32, seconds: Int) {
+        var limit = timeval(tv_sec: seconds, tv_usec: 0)
+        let size = socklen_t(MemoryLayout<timeval>.size)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, size)
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, size)
+    }
+
     static func serve(_ request: inout FCGX_Request, app: App) {
         let builder = RequestBuilder(environment: request.envp, maxBodySize: app.config.maxBodySize)
         let input = request.in
+        // The whole body must arrive within socket_timeout_seconds: the per-read timeout
+        // alone would let a client trickling one byte at a time keep this worker forever.
+        let deadline = monotonicSeconds() + Double(app.config.socketTimeoutSeconds)
         let output = request.role == Authorizer.role
             ? Authorizer.respond(builder, app: app, defaultRule: defaultRule)
             : builder.respond(with: app) { buffer in
-                Int(FCGX_GetStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count), input))
+                readBuffered(into: buffer, from: input, deadline: deadline)
             }
-        discardInput(input)
+        discardInput(input, deadline: deadline)
         output.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { chars in
                 _ = FCGX_PutStr(chars.baseAddress, Int32(chars.count), request.out)
@@ -90,17 +115,34 @@ public enum FastCGIWorker {
         }
     }
 
+    /// What libfcgi holds already, or else one byte, which waits for one record (at most one
+    /// read timeout): FCGX_GetStr fills the whole buffer otherwise, one record at a time. 0 after `deadline`.
+    static func readBuffered(into buffer: UnsafeMutableRawBufferPointer, from input: UnsafeMutablePointer<FCGX_Stream>?,
+                             deadline: Double) -> Int {
+        guard let input, let base = buffer.baseAddress, !buffer.isEmpty, monotonicSeconds() < deadline else { return 0 }
+        var held = 0
+        if let next = input.pointee.rdNext, let stop = input.pointee.stop { held = stop - next }
+        let wanted = held > 0 ? min(held, buffer.count) : 1
+        return Int(FCGX_GetStr(base.assumingMemoryBound(to: CChar.self), Int32(wanted), input))
+    }
+
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     /// Reads what is left of FCGI_STDIN (a body that was too large, or one the app did
     /// not announce), through a fixed buffer, so nothing of it is kept.
-    static func discardInput(_ input: UnsafeMutablePointer<FCGX_Stream>?) {
+    static func discardInput(_ input: UnsafeMutablePointer<FCGX_Stream>?, deadline: Double) {
         // Nearly always the body was read whole: one cheap check, no buffer.
         if FCGX_GetChar(input) == -1 { return }
-        var scratch = [CChar](repeating: 0, count: 64 << 10)
+        var scratch = [UInt8](repeating: 0, count: 64 << 10)
         var discarded = 1
         while discarded < maxDiscard {
-            let n = scratch.withUnsafeMutableBufferPointer { FCGX_GetStr($0.baseAddress, Int32($0.count), input) }
+            let n = scratch.withUnsafeMutableBytes { readBuffered(into: $0, from: input, deadline: deadline) }
             if n <= 0 { return }
-            discarded += Int(n)
+            discarded += n
         }
     }
 }
