@@ -21,7 +21,6 @@ from fastapi.security import (
     HTTPBasicCredentials,
     HTTPBearer,
     OAuth2PasswordBearer,
-    OAuth2PasswordRequestForm,
     SecurityScopes,
 )
 from fastapi.responses import HTMLResponse
@@ -188,7 +187,14 @@ app = FastAPI(title="Gatehouse", version="0.1.0")
 
 
 @app.post("/token", response_model=Token, responses=answers(400, 503))
-async def login_for_access_token(form_data: Annotated[OAuth2PasswordRequestForm, Depends()]):
+async def login_for_access_token(
+    username: Annotated[str, Form(min_length=1)],
+    password: Annotated[str, Form(min_length=1, json_schema_extra={"format": "password"})],
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    scope: Annotated[str, Form()] = "",
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+):
     pass
 
 
@@ -224,15 +230,15 @@ async def sign_in_page(rd: str | None = None):
 
 @app.post("/login", status_code=303, response_class=Response, responses=answers(403, 503, alternatives=[401, 429]))
 async def sign_in(
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form(json_schema_extra={"format": "password"})],
+    username: Annotated[str, Form(min_length=1)],
+    password: Annotated[str, Form(min_length=1, json_schema_extra={"format": "password"})],
     rd: Annotated[str, Form()] = "/",
 ):
     pass
 
 
 @app.post("/revoke", response_class=Response, responses=answers(400, 503))
-async def revoke_token(token: Annotated[str, Form()], token_type_hint: Annotated[str | None, Form()] = None):
+async def revoke_token(token: Annotated[str, Form(min_length=1)], token_type_hint: Annotated[str | None, Form()] = None):
     pass
 
 
@@ -288,7 +294,7 @@ async def check(
 
 @app.post("/token/introspect", responses=answers(400, 401, 403, 503))
 async def introspect_token(
-    token: Annotated[str, Form()],
+    token: Annotated[str, Form(min_length=1)],
     caller: Annotated[User, Depends(admin_user)],
     token_type_hint: Annotated[str | None, Form()] = None,
 ):

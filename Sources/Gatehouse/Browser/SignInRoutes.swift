@@ -62,8 +62,8 @@ enum SignInRoutes {
 
 struct SignInForm: RequestBody {
     static let model = Model("Body_sign_in_login_post", [
-        .init("username", .string()),
-        .init("password", .string(), format: "password"),
+        .init("username", .string(minLength: 1)),
+        .init("password", .string(minLength: 1), format: "password"),
         .init("rd", .string(), default: "/"),
     ])
 

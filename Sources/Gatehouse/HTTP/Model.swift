@@ -142,8 +142,10 @@ extension Model {
             switch value {
             case let .int(i): n = i
             case let .string(s):
-                guard let i = Int(s.trimmingWhitespace()) else { throw fail(.intParsing(loc, input: value)) }
-                n = i
+                let text = s.trimmingWhitespace()
+                if let i = Int(text) { n = i } else if let huge = Model.saturatingInteger(text) { n = huge } else {
+                    throw fail(.intParsing(loc, input: value))
+                }
             case let .double(d) where d == d.rounded() && abs(d) < 1e15: n = Int(d)
             case .double:
                 throw fail(ValidationIssue(type: "int_from_float", loc: loc,
@@ -237,4 +239,20 @@ extension Model {
 public struct ValidationIssues: Error, Sendable {
     public var issues: [ValidationIssue]
     public init(_ issues: [ValidationIssue]) { self.issues = issues }
+}
+
+extension Model {
+    /// An integer literal beyond Int's range, as Int.max or Int.min: pydantic's int has no
+    /// bound, so `offset=18446744073709551617` is a valid integer (past every row) and
+    /// `/users/9223372036854775808` a valid id (of nobody), not a parsing error.
+    static func saturatingInteger(_ text: String) -> Int? {
+        var digits = Substring(text)
+        var negative = false
+        if let sign = digits.first, sign == "-" || sign == "+" {
+            negative = sign == "-"
+            digits = digits.dropFirst()
+        }
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return negative ? Int.min : Int.max
+    }
 }

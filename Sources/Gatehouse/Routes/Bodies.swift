@@ -4,8 +4,8 @@
 struct LoginForm: RequestBody {
     static let model = Model("Body_login_for_access_token_token_post", [
         .init("grant_type", .optional(.string(pattern: "^password$")), default: .null),
-        .init("username", .string()),
-        .init("password", .string(), format: "password"),
+        .init("username", .string(minLength: 1)),
+        .init("password", .string(minLength: 1), format: "password"),
         .init("scope", .string(), default: ""),
         .init("client_id", .optional(.string()), default: .null),
         .init("client_secret", .optional(.string()), default: .null, format: "password"),
@@ -26,7 +26,7 @@ struct LoginForm: RequestBody {
 /// RFC 7662 §2.1's request.
 struct IntrospectionForm: RequestBody {
     static let model = Model("Body_introspect_token_token_introspect_post", [
-        .init("token", .string()),
+        .init("token", .string(minLength: 1)),
         .init("token_type_hint", .optional(.string()), default: .null),
     ])
 

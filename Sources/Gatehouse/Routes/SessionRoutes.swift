@@ -64,7 +64,7 @@ enum SessionRoutes {
 /// RFC 7009 §2.1's request.
 struct RevocationForm: RequestBody {
     static let model = Model("Body_revoke_token_revoke_post", [
-        .init("token", .string()),
+        .init("token", .string(minLength: 1)),
         .init("token_type_hint", .optional(.string()), default: .null),
     ])
 
