@@ -112,7 +112,10 @@ final class Harness {
     /// `binary` serves (gatehouse, or a site's own server built on Gatehouse); the CLI is always gatehouse.
     private func startServer(_ kind: Server, binary: String) throws {
         let process = Process()
-        let log = FileHandle(forWritingAtPath: try Harness.createFile(dir + "/gatehouse.log"))
+        let logPath = dir + "/gatehouse.log"
+        if !FileManager.default.fileExists(atPath: logPath) { _ = try Harness.createFile(logPath) }
+        let log = FileHandle(forWritingAtPath: logPath)
+        log?.seekToEndOfFile()  // a restarted server adds to the log of the one before
         process.standardOutput = log
         process.standardError = log
         process.environment = Harness.cleanEnvironment(["GATEHOUSE_CONFIG": configPath])
@@ -185,6 +188,18 @@ final class Harness {
             usleep(50_000)
         }
         throw HarnessError("not serving after 15 s; gatehouse log: \(serverLog())")
+    }
+
+    /// Starts `gatehouse serve` again on the same folder and sockets, after the last one died
+    /// (a fault test's kill -9), and waits until it serves.
+    func restartServer() throws {
+        try startServer(.serve, binary: Harness.binary)
+        try waitUntilServing()
+    }
+
+    /// `nginx -s reload` for this harness's nginx: new nginx workers, the old ones finish.
+    func reloadNginx() throws -> ProcessOutput {
+        try Harness.run("/usr/sbin/nginx", ["-p", dir, "-c", dir + "/nginx.conf", "-e", dir + "/nginx-error.log", "-s", "reload"])
     }
 
     /// curl with the given arguments (add the URL yourself: `h.url("/auth/health")`).
