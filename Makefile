@@ -1,4 +1,4 @@
-# Gatehouse: make run · make test · make bench · make install · make deb
+# Gatehouse: make run · make test · make bench · make attack · make soak · make install · make deb
 SHELL := /bin/bash
 PORT ?= 8080
 SWIFT ?= swift
@@ -39,7 +39,7 @@ GENERATED := .build/generated
 # Where `make deb` writes the path of the package it built (make test hands it to the tests).
 DEB_NAME := .build/deb-name
 
-.PHONY: all deps venv build release run test unit integration bench readme-settings example clean generated install deb fuzz fuzz-bounded
+.PHONY: all deps venv build release run test unit integration bench readme-settings example clean generated install deb fuzz fuzz-bounded attack soak
 
 all: build
 
@@ -96,6 +96,19 @@ fuzz-bounded: deps
 
 bench: release venv
 	PY=$(PY) bench/run
+
+# sqlmap, level 3 and risk 2, against a private nginx + Gatehouse: every endpoint that takes
+# user input (Tests/attack/sqlmap-run); about a minute each, so not part of make test.
+attack: release venv
+	GH_BIN=$(CURDIR)/$(RELEASE_BIN) $(PY) Tests/attack/sqlmap-run
+
+# SOAK_MINUTES of mixed load through nginx (RSS, open files, database size and req/s to
+# .build/soak/soak.csv and soak.png), then schemathesis for SOAK_CONTRACT_SECONDS per credential.
+SOAK_MINUTES ?= 30
+SOAK_CONTRACT_SECONDS ?= 300
+soak: release venv
+	GH_BIN=$(CURDIR)/$(RELEASE_BIN) SOAK_MINUTES=$(SOAK_MINUTES) SOAK_CONTRACT_SECONDS=$(SOAK_CONTRACT_SECONDS) \
+		$(PY) Tests/soak/soak.py
 
 # Everything `install` copies that the repository does not hold as is, derived from the
 # release binary: its --help (man pages, through argument-parser's generate-manual

@@ -235,13 +235,17 @@ public final class Supervisor {
 
     static let pruneInterval = 3600.0
 
-    /// Removes audit rows older than audit_retention_days: here, off every request's path.
+    /// Removes audit rows, and sessions that ended or expired, older than audit_retention_days:
+    /// here, off every request's path. Without it every login would grow the database for good.
     func pruneAudit() {
         guard config.auditRetentionDays > 0 else { return }
         do {
             let before = Store.now() - Int64(config.auditRetentionDays) * 86400
-            let removed = try Store.open(path: config.databasePath).pruneAudit(before: before)
+            let store = try Store.open(path: config.databasePath)
+            let removed = try store.pruneAudit(before: before)
             if removed > 0 { logger.info("audit: pruned \(removed) rows older than \(config.auditRetentionDays) days") }
+            let sessions = try store.pruneSessions(before: before)
+            if sessions > 0 { logger.info("sessions: pruned \(sessions) that ended over \(config.auditRetentionDays) days ago") }
         } catch {
             logger.error("audit: pruning failed: \(error)")
         }

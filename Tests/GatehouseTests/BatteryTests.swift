@@ -57,6 +57,24 @@ final class BatteryTests: XCTestCase {
         XCTAssertNil(Model.saturatingInteger("-"))
     }
 
+    /// The master's hourly pruning keeps the database bounded: sessions that ended or expired
+    /// before the cut go, with their refresh tokens; live ones stay.
+    func testPruningRemovesOnlySessionsThatAreOver() throws {
+        let t = try TestApp(["refresh_tokens": "always", "session_lifetime_days": "1"])
+        func count(_ table: String) throws -> Int64 { try t.app.store.connection.integer("SELECT count(*) FROM \(table)") }
+        let ended = try t.token()
+        XCTAssertEqual(t.request("POST", "/logout", headers: [("Authorization", "Bearer \(ended)")]).status, 204)
+        t.advance(2 * 86400)  // the first session has expired by now
+        let live = try t.token()
+        XCTAssertEqual(try count("sessions"), 2)
+        XCTAssertEqual(try count("refresh_tokens"), 2)
+        XCTAssertEqual(try t.app.store.pruneSessions(before: t.now), 1)
+        XCTAssertEqual(try count("sessions"), 1)
+        XCTAssertEqual(try count("refresh_tokens"), 1)
+        XCTAssertEqual(t.request("GET", "/users/me/", headers: [("Authorization", "Bearer \(live)")]).status, 200)
+        XCTAssertEqual(try t.app.store.pruneSessions(before: t.now), 0)
+    }
+
     func testUnavailableMeansTheDatabaseMayTakeItLater() {
         let transient: [Int32] = [13, 8, 5, 6, 10, 14, 10 | (3 << 8), 8 | (2 << 8), 5 | (1 << 8)]  // FULL READONLY BUSY LOCKED IOERR CANTOPEN …
         for code in transient {

@@ -143,7 +143,7 @@ extension Config {
             Setting("trusted_proxies", \.trustedProxies, .list(of: .cidr),
                     help: "Proxies (CIDRs) whose X-Forwarded-For or X-Real-IP names the client; else REMOTE_ADDR."),
             Setting("audit_retention_days", \.auditRetentionDays, .integer(0...36500),
-                    help: "Days the audit trail keeps; the master prunes older rows hourly (0: keep all)."),
+                    help: "Days the audit trail, and sessions that ended or expired, are kept; the master prunes older rows hourly (0: keep all)."),
         ]),
         SettingSection(title: "Privileges", settings: [
             Setting("user", \.user, SettingType.name("user name").orEmpty(), restartOnly: true,

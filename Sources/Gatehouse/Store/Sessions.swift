@@ -100,6 +100,13 @@ extension Store {
         }
     }
 
+    /// Removes sessions that ended, or expired, before `before`, with their refresh tokens
+    /// (ON DELETE CASCADE); returns how many. Live sessions are never touched.
+    @discardableResult
+    package func pruneSessions(before: Int64) throws -> Int {
+        try locked { try connection.run("DELETE FROM sessions WHERE COALESCE(ended_at, expires_at) < ?", [.int(before)]) }
+    }
+
     static func readSession(_ row: SQLRow) -> Session {
         Session(id: row.text(0), userID: row.int(1), createdAt: row.int(2), lastSeenAt: row.int(3), expiresAt: row.int(4),
                 clientAddress: row.text(5), userAgent: row.text(6), scopes: Store.splitList(row.text(7)),
