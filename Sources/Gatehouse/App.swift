@@ -59,7 +59,8 @@ public final class App {
     ) throws {
         self.config = config
         self.hashLimiter = hashLimiter
-        self.failureLedger = failureLedger ?? LocalFailureLedger()
+        // Nodes that share a PostgreSQL database share its ledger, whatever this process was given.
+        self.failureLedger = store.isPostgreSQL ? StoreFailureLedger(store: store) : failureLedger ?? LocalFailureLedger()
         self.store = store
         self.keys = keys
         self.logger = logger
@@ -82,7 +83,7 @@ public final class App {
                             hashLimiter: (any HashLimiter)? = nil, failureLedger: (any FailureLedger)? = nil,
                             authenticator: Authenticator = .standard(),
                             extraRoutes: (Schemes) -> [Route] = { _ in [] }) throws -> App {
-        let store = try Store.open(path: config.databasePath, busyTimeout: config.databaseBusyTimeoutMs)
+        let store = try Store.open(config: config)
         let keys = try JWTKeySet.load(config: config)
         return try App(config: config, store: store, keys: keys, logger: logger, hashLimiter: hashLimiter,
                        failureLedger: failureLedger, authenticator: authenticator, extraRoutes: extraRoutes)
@@ -93,9 +94,10 @@ public final class App {
     /// Returns what the operator should hear about: a database others may read.
     @discardableResult
     public static func prepare(config: Config) throws -> [String] {
-        _ = try Store.open(path: config.databasePath)
+        _ = try Store.open(config: config)
         _ = try JWTKeySet.load(config: config)
         _ = try IdentityAssertion.load(config: config)
+        if config.databaseIsPostgreSQL { return [] }
         return SecretStrength.exposure(of: config.databasePath).map { ["database \(config.databasePath): \($0)"] } ?? []
     }
 
@@ -149,6 +151,8 @@ public final class App {
                 return response
             } catch let error as HTTPError {
                 return (route.name == "check" ? error.forAuthRequest() : error).response
+            } catch let StoreError.invalid(why) {
+                return HTTPError(400, why).response
             } catch let error as StoreError where error.isUnavailable {
                 logger.warning("\(request.method) \(route.path): database unavailable, answered 503: \(error)")
                 return HTTPError.serviceUnavailable.response

@@ -241,7 +241,7 @@ public final class Supervisor {
         guard config.auditRetentionDays > 0 else { return }
         do {
             let before = Store.now() - Int64(config.auditRetentionDays) * 86400
-            let store = try Store.open(path: config.databasePath)
+            let store = try Store.open(config: config)
             let removed = try store.pruneAudit(before: before)
             if removed > 0 { logger.info("audit: pruned \(removed) rows older than \(config.auditRetentionDays) days") }
             let sessions = try store.pruneSessions(before: before)

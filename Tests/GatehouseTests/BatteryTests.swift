@@ -84,5 +84,12 @@ final class BatteryTests: XCTestCase {
             XCTAssertFalse(StoreError.sqlite(code: code, message: "").isUnavailable, "code \(code)")
         }
         XCTAssertFalse(StoreError.duplicate("user").isUnavailable)
+        XCTAssertTrue(StoreError.unavailable("lost the connection").isUnavailable)
+        for state in ["08006", "53100", "57P01", "25006", "55P03", "57014"] {
+            XCTAssertTrue(StoreError.postgresql(state: state, message: "").isUnavailable, state)
+        }
+        for state in ["23505", "42P01", "22P02", "40001"] {  // unique, no table, bad text, serialization (retried inside)
+            XCTAssertFalse(StoreError.postgresql(state: state, message: "").isUnavailable, state)
+        }
     }
 }

@@ -7,6 +7,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A value the store refuses before any SQL runs (a username, scope or role name).
     case invalid(String)
     case sqlite(code: Int32, message: String)
+    case postgresql(state: String, message: String)
+    /// The database cannot be reached (PostgreSQL down, connection lost): try again later.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -14,21 +17,36 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .notFound(what): return "\(what) not found"
         case let .invalid(why): return why
         case let .sqlite(code, message): return "database error \(code): \(message)"
+        case let .postgresql(state, message): return "database error \(state): \(message)"
+        case let .unavailable(why): return "database unavailable: \(why)"
         }
     }
 
-    /// The database cannot take the write now (disk full, read-only, locked past the busy
-    /// timeout, an I/O error): the request may succeed later, so it is a 503, never a 500.
+    /// The database cannot take the request now (disk full, read-only, locked past the busy
+    /// timeout, an I/O error, PostgreSQL unreachable or out of resources): it may succeed
+    /// later, so it is a 503, never a 500.
     public var isUnavailable: Bool {
-        guard case let .sqlite(code, _) = self else { return false }
-        return [SQLITE_FULL, SQLITE_READONLY, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_CANTOPEN].contains(code & 0xff)
+        switch self {
+        case .unavailable:
+            return true
+        case let .sqlite(code, _):
+            return [SQLITE_FULL, SQLITE_READONLY, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_CANTOPEN].contains(code & 0xff)
+        case let .postgresql(state, _):
+            // 08 connection, 53 resources (disk full, memory, connections), 57P operator (shutdown),
+            // 25006 read-only transaction, 55P03 lock not available, 57014 statement timeout.
+            return state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("57P")
+                || ["25006", "55P03", "57014"].contains(state)
+        default:
+            return false
+        }
     }
 }
 
-/// Users, roles and API keys in one SQLite file. One connection; every call is
-/// serialised by a lock so the store can be shared, though each worker owns its own.
+/// Users, roles, keys, sessions and the audit trail: in one SQLite file, or in PostgreSQL
+/// for several nodes. One connection; every call is serialised by a lock so the store can be
+/// shared, though each worker owns its own.
 public final class Store {
-    let connection: SQLiteConnection
+    let connection: any SQLDatabase
     private let lock = NSRecursiveLock()
     /// Users by name, valid while the connection's change stamp is the one recorded.
     var userCache: (stamp: ChangeStamp, users: [String: User]) = (.never, [:])
@@ -39,7 +57,7 @@ public final class Store {
     private var inRequest = false
     public let path: String
 
-    private init(path: String, connection: SQLiteConnection) {
+    private init(path: String, connection: any SQLDatabase) {
         self.path = path
         self.connection = connection
     }
@@ -60,6 +78,23 @@ public final class Store {
         try store.migrate()
         return store
     }
+
+    /// Connects and migrates. `url` is a libpq connection string (`postgresql://…`, or
+    /// `postgresql:///gatehouse?host=/run/postgresql`); it and the password stay out of every message.
+    public static func open(postgresql url: String, password: String?) throws -> Store {
+        let connection = try PostgreSQLConnection(url: url, password: password)
+        let store = Store(path: connection.displayName, connection: connection)
+        try store.migrate()
+        return store
+    }
+
+    /// The store the configuration names.
+    public static func open(config: Config) throws -> Store {
+        guard config.databaseIsPostgreSQL else { return try open(path: config.databasePath, busyTimeout: config.databaseBusyTimeoutMs) }
+        return try open(postgresql: config.databasePath, password: try config.databasePassword())
+    }
+
+    public var isPostgreSQL: Bool { connection.dialect == .postgresql }
 
     private static func makeDirectory(_ directory: String) throws {
         var isDirectory: ObjCBool = false
@@ -176,10 +211,11 @@ public final class Store {
     }
 
     static func isUniqueViolation(_ error: any Error) -> Bool {
-        if case let .sqlite(code, _) = error as? StoreError {
-            return code == constraintUnique || code == constraintPrimaryKey
+        switch error as? StoreError {
+        case let .sqlite(code, _)?: return code == constraintUnique || code == constraintPrimaryKey
+        case let .postgresql(state, _)?: return state == "23505"
+        default: return false
         }
-        return false
     }
 
     // Extended result codes (sqlite3.h macros that Swift does not import).
