@@ -100,9 +100,11 @@ fuzz-bounded: deps
 bench: release venv
 	PY=$(PY) bench/run
 
-# sqlmap, level 3 and risk 2, against a private nginx + Gatehouse: every endpoint that takes
-# user input (Tests/attack/sqlmap-run); about a minute each, so not part of make test.
+# Against a private nginx + Gatehouse: whether a login's time tells an unknown user from a
+# wrong password (Tests/attack/login-timing, default Argon2 cost), then sqlmap at level 3 and
+# risk 2 on every endpoint that takes input (Tests/attack/sqlmap-run); long, not in make test.
 attack: release venv
+	GH_BIN=$(CURDIR)/$(RELEASE_BIN) $(PY) Tests/attack/login-timing
 	GH_BIN=$(CURDIR)/$(RELEASE_BIN) $(PY) Tests/attack/sqlmap-run
 
 # SOAK_MINUTES of mixed load through nginx (RSS, open files, database size and req/s to

@@ -46,6 +46,10 @@ public enum FastCGIWorker {
 
         var fds = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
         while true {
+            // A connection the web server asked to keep (FCGI_KEEP_CONN) brings its next request
+            // on the same socket: wait for that instead of a new connection.
+            let kept = request.ipcFd >= 0
+            fds[0].fd = kept ? request.ipcFd : listenFD
             fds[0].revents = 0
             fds[1].revents = 0
             // The timeout only serves to notice a master that died without telling us.
@@ -66,16 +70,18 @@ public enum FastCGIWorker {
             // worker `socket_timeout_seconds`, not forever. FCGX_Accept_r reads from an
             // ipcFd that is already set instead of accepting; keepConnection keeps its
             // opening FCGX_Finish_r from closing it (the BEGIN record sets it anew).
-            let connection = accept(listenFD, nil, nil)
-            if connection < 0 {
-                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED { continue }
-                logger.error("accept failed: \(String(cString: strerror(errno)))")
-                usleep(100_000)  // a broken listening socket must not become a busy loop
-                continue
+            if !kept {
+                let connection = accept(listenFD, nil, nil)
+                if connection < 0 {
+                    if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED { continue }
+                    logger.error("accept failed: \(String(cString: strerror(errno)))")
+                    usleep(100_000)  // a broken listening socket must not become a busy loop
+                    continue
+                }
+                _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+                setTimeouts(connection, seconds: app.config.socketTimeoutSeconds)
+                request.ipcFd = connection
             }
-            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-            setTimeouts(connection, seconds: app.config.socketTimeoutSeconds)
-            request.ipcFd = connection
             request.keepConnection = 1
             // Fails when the peer sent no valid BEGIN_REQUEST and PARAMS before the timeout
             // or hung up; libfcgi then closed it (and found no listening socket to accept on).
@@ -84,7 +90,7 @@ public enum FastCGIWorker {
                 continue
             }
             serve(&request, app: app)
-            // Sends END_REQUEST and closes now, not at the next accept.
+            // Sends END_REQUEST and closes now, not at the next accept (unless the connection is kept).
             FCGX_Finish_r(&request)
         }
     }

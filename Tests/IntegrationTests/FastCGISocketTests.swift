@@ -71,6 +71,26 @@ final class FastCGISocketTests: XCTestCase {
         try assertPoolServes(workers, queued: open.count)
     }
 
+    /// A web server that keeps its connection (FCGI_KEEP_CONN) sends the next request on it:
+    /// it is answered on the same connection, and the worker still serves others when it goes.
+    func testAKeptConnectionCarriesTheNextRequest() throws {
+        let workers = h.workerPIDs()
+        let peer = try FastCGIPeer(h.socketPath)
+        defer { peer.close() }
+        let params = FastCGIPeer.params(["REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": "/health",
+                                         "SERVER_PROTOCOL": "HTTP/1.1", "REQUEST_URI": "/health"])
+        let request = FastCGIPeer.record(type: 1, id: 1, content: [0, 1, 1, 0, 0, 0, 0, 0])  // RESPONDER, KEEP_CONN
+            + params + FastCGIPeer.params([:]) + FastCGIPeer.record(type: 5, id: 1, content: [])
+        for round in 1...2 {
+            peer.send(request)
+            let answer = peer.readUntilEndRequest(seconds: 10)
+            XCTAssertTrue(answer.contains("Status: 200") || answer.contains("status: 200"), "round \(round): \(answer)")
+            XCTAssertTrue(answer.contains(#"{"status":"ok"}"#), "round \(round): \(answer)")
+        }
+        peer.close()
+        try assertPoolServes(workers, queued: 1)
+    }
+
     /// Through nginx's unbuffered mount (the root one): clients that send a body a little at a
     /// time, or stop midway, and more of them than workers. Each is cut off after the timeout
     /// (400 Incomplete request body, or nginx's own error once it gave up), never served forever.
@@ -106,7 +126,7 @@ final class FastCGISocketTests: XCTestCase {
 
 /// A raw client of the FastCGI unix socket.
 final class FastCGIPeer {
-    let fd: Int32
+    private(set) var fd: Int32
 
     init(_ path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -140,7 +160,39 @@ final class FastCGIPeer {
         return false
     }
 
-    func close() { Glibc.close(fd) }
+    /// The stdout records' bytes (as text) up to the END_REQUEST record, or what came within `seconds`.
+    func readUntilEndRequest(seconds: Double) -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var received: [UInt8] = []
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        var text = ""
+        while Date() < deadline {
+            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+            guard poll(&fds, 1, 100) > 0 else { continue }
+            let n = recv(fd, &scratch, scratch.count, Int32(MSG_DONTWAIT))
+            if n <= 0 { break }
+            received += scratch[..<n]
+            // Records: 8-byte header (version, type, id, length, padding), content, padding.
+            var at = 0
+            text = ""
+            while at + 8 <= received.count {
+                let type = received[at + 1]
+                let length = Int(received[at + 4]) << 8 | Int(received[at + 5])
+                let padding = Int(received[at + 6])
+                guard at + 8 + length + padding <= received.count else { break }
+                if type == 6 { text += String(decoding: received[(at + 8)..<(at + 8 + length)], as: UTF8.self) }
+                if type == 3 { return text }
+                at += 8 + length + padding
+            }
+        }
+        return text
+    }
+
+    /// Once: a second close must not hit a descriptor number reused meanwhile.
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
 
     static func record(type: UInt8, id: UInt16, content: [UInt8]) -> [UInt8] {
         [1, type, UInt8(id >> 8), UInt8(id & 0xff), UInt8(content.count >> 8), UInt8(content.count & 0xff), 0, 0] + content

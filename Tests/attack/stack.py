@@ -12,6 +12,7 @@ tokens:introspect). Every process is started here and stopped by PID (bench/proc
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -122,6 +123,8 @@ class Stack:
 
     def stop(self):
         self.procs.stop_all()
+        if not os.environ.get("GH_TEST_KEEP_TMP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def token(self, user="johndoe", password="secret", scope="me items"):
         status, body = curl(self.base + "/auth/token", "--data-urlencode", f"username={user}",
