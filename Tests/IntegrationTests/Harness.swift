@@ -129,7 +129,7 @@ final class Harness {
     }
 
     /// `httpDirectives` go into nginx's `http { }` block (e.g. `large_client_header_buffers 4 64k;`),
-    /// `serverDirectives` into its `server { }` (more locations; `@SOCKET@` names Gatehouse's socket).
+    /// `serverDirectives` into its `server { }` (more locations); in both, `@SOCKET@` names Gatehouse's socket.
     private func startNginx(loginSocket: String, httpDirectives: String = "", serverDirectives: String = "") throws {
         let shipped = try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/gatehouse.conf"), encoding: .utf8)
             .replacingOccurrences(of: "/run/gatehouse/gatehouse.sock", with: socketPath)
@@ -153,7 +153,7 @@ final class Harness {
                 proxy_temp_path \(dir)/nginx-tmp/proxy;
                 uwsgi_temp_path \(dir)/nginx-tmp/uwsgi;
                 scgi_temp_path \(dir)/nginx-tmp/scgi;
-                \(httpDirectives)
+                \(httpDirectives.replacingOccurrences(of: "@SOCKET@", with: socketPath))
                 server {
                     listen 127.0.0.1:\(port);
                     server_name localhost;
