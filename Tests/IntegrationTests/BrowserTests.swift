@@ -61,8 +61,9 @@ final class BrowserTests: XCTestCase {
     }
 
     /// Sign in through the cookie flow, see the account, open /private/, create and revoke a
-    /// key, end another session, sign out, and be sent to sign in when opening /private/ again;
-    /// no console errors on the way (a favicon included).
+    /// key, end another session, sign out, and be sent to sign in when opening /private/ again
+    /// (and back there after signing in); sign out everywhere; no console errors on the way
+    /// (a favicon included).
     func testTheDemoSiteInChromium() throws {
         try drive("site")
     }
@@ -93,6 +94,7 @@ final class BrowserTests: XCTestCase {
             let open = try e.get(page, ["Cookie: \(try signedIn())"])
             XCTAssertEqual(open.status, 200, page)
             XCTAssertEqual(open.header("Cache-Control"), "no-store", "a protected page is never kept")
+            XCTAssertEqual(open.header("Content-Security-Policy"), "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
         }
         XCTAssertEqual(try e.get("/").status, 200, "the home page is public")
         let icon = try e.get("/favicon.ico")

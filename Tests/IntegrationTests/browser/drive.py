@@ -169,8 +169,27 @@ def site(b, base):
     b.shot("signed-out")
     d.get(base + "/private/")
     b.at("/auth/login?rd=/private/")
-    b.find("#username")
+    b.find("#username").send_keys("johndoe")
     b.shot("private-asks-to-sign-in")
+    b.find("#password").send_keys("secret")
+    b.click("button[type=submit]")
+    b.at("/private/")
+    b.text_in("#private-title", "A private page")
+    b.shot("back-at-private")
+
+    status, body = http(base, "POST", "/auth/token", {"Content-Type": "application/x-www-form-urlencoded"},
+                        b"username=johndoe&password=secret&scope=me")
+    expect(status == 200, f"a token for another session: {status} {body}")
+    another_token = json.loads(body)["access_token"]
+    d.get(base + "/account/")
+    b.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#sessions tr")) == 2, "two sessions are listed again")
+    b.click("#sign-out-everywhere")
+    b.at("/auth/login")
+    b.shot("signed-out-everywhere")
+    expect(http(base, "GET", "/auth/users/me/", {"Authorization": "Bearer " + another_token})[0] == 401,
+           "signing out everywhere ended the other session too")
+    d.get(base + "/account/")
+    b.at("/auth/login?rd=/account/")
     b.assert_console_clean()
 
 
