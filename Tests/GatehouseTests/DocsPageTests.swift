@@ -24,7 +24,11 @@ final class DocsPageTests: XCTestCase {
     }
 
     func testWithoutSwaggerUIsFilesThePageSaysWhereTheSchemaIs() {
-        XCTAssertTrue(page().1.contains(#"The API's schema is at <a href="/auth/openapi.json">/auth/openapi.json</a>."#))
+        let html = page().1
+        XCTAssertTrue(html.contains(#"<p id="docs-missing" hidden>Swagger UI's files were not found at <code>/auth/docs/</code>"#), html)
+        XCTAssertTrue(html.contains(#"<a href="/auth/openapi.json">/auth/openapi.json</a>.</p>"#), html)
+        XCTAssertTrue(DocsPage.script.contains("document.getElementById('docs-missing').hidden = false"),
+                      "the page shows it when the bundle did not load")
     }
 
     func testOnlyThePagesOwnInlineScriptMayRun() throws {

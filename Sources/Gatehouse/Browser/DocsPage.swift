@@ -2,7 +2,7 @@
 /// `get_swagger_ui_html` serves it, but with Swagger UI's files from this site
 /// (`{prefix}/docs/`, served by nginx from the package's copy; see nginx/gatehouse.conf),
 /// never from a CDN. Authorize uses the OAuth2 password flow against `{prefix}/token`.
-/// Without those files the page says where they were looked for and where the schema is.
+/// Without those files (or without JavaScript) the page says so and where the schema is.
 enum DocsPage {
     static func page(_ context: inout Context) throws -> Output {
         let prefix = context.request.scriptName
@@ -18,7 +18,10 @@ enum DocsPage {
     static let script = """
         (function () {
           var root = document.getElementById('swagger-ui');
-          if (typeof SwaggerUIBundle !== 'function') return;
+          if (typeof SwaggerUIBundle !== 'function') {
+            document.getElementById('docs-missing').hidden = false;
+            return;
+          }
           window.ui = SwaggerUIBundle({
             url: root.dataset.openapi,
             dom_id: '#swagger-ui',
@@ -53,8 +56,10 @@ enum DocsPage {
         </head>
         <body>
         <div id="swagger-ui" data-openapi="{{openapi}}" data-assets="{{assets}}">
-        <p>Swagger UI's files were not found at <code>{{assets}}</code> (the package installs them; from a
-        checkout, <code>make swagger-ui</code>). The API's schema is at <a href="{{openapi}}">{{openapi}}</a>.</p>
+        <p id="docs-missing" hidden>Swagger UI's files were not found at <code>{{assets}}</code> (the package
+        installs them; from a checkout, <code>make swagger-ui</code>). The API's schema is at
+        <a href="{{openapi}}">{{openapi}}</a>.</p>
+        <noscript><p>Swagger UI needs JavaScript. The API's schema is at <a href="{{openapi}}">{{openapi}}</a>.</p></noscript>
         </div>
         <script src="{{assets}}swagger-ui-bundle.js"></script>
         <script>{{script}}</script>
