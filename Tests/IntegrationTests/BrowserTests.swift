@@ -18,7 +18,10 @@ final class BrowserTests: XCTestCase {
         out = Harness.packageRoot.appendingPathComponent(".build/browser-tests/\(name)").path
         try? FileManager.default.removeItem(atPath: out)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        e = try E2E(nginxServerDirectives: try DemoSite.directives(), mountAtRoot: false)
+        // A site whose Swagger UI files are missing: an empty folder where they would be.
+        let swaggerUI = name.contains("WithoutItsFiles") ? out + "/no-swagger-ui" : Harness.swaggerUI
+        try FileManager.default.createDirectory(atPath: out + "/no-swagger-ui", withIntermediateDirectories: true)
+        e = try E2E(nginxServerDirectives: try DemoSite.directives(), mountAtRoot: false, swaggerUI: swaggerUI)
     }
 
     override func tearDown() {
@@ -72,6 +75,12 @@ final class BrowserTests: XCTestCase {
     /// "Try it out" on /users/me/, 200.
     func testSwaggerUIAuthorizesAndTriesUsersMe() throws {
         try drive("docs")
+    }
+
+    /// Without Swagger UI's files the page says so, and links the schema; the only console
+    /// errors are those files' 404s.
+    func testSwaggerUIWithoutItsFilesSaysWhereTheSchemaIs() throws {
+        try drive("docs-missing")
     }
 
     // MARK: the same site through nginx with curl

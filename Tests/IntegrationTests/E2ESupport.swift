@@ -28,9 +28,9 @@ final class E2E {
     var secrets: [String] = []
 
     init(config: [String: String] = [:], nginxHTTPDirectives: String = "", nginxServerDirectives: String = "",
-         mountAtRoot: Bool = true) throws {
+         mountAtRoot: Bool = true, swaggerUI: String = Harness.swaggerUI) throws {
         h = try Harness.start(config: E2E.settings.merging(config) { $1 }, nginxHTTPDirectives: nginxHTTPDirectives,
-                              nginxServerDirectives: nginxServerDirectives, mountAtRoot: mountAtRoot)
+                              nginxServerDirectives: nginxServerDirectives, mountAtRoot: mountAtRoot, swaggerUI: swaggerUI)
         do {
             try addUser("johndoe", "secret", scopes: "me,items", fullName: "John Doe", email: "johndoe@example.com")
             try addUser("alice", "secretalice", scopes: "me,items", fullName: "Alice Chains", email: "alicechains@example.com")

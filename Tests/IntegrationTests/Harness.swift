@@ -34,7 +34,7 @@ struct ProcessOutput {
 /// request bodies buffered by nginx) and at `/` (with fastcgi_request_buffering off, so a
 /// slow upload keeps a worker busy); `mountAtRoot: false` leaves `/` to the test's own
 /// locations (a site, as BrowserTests serve www/). Swagger UI's files for `{prefix}/docs/`
-/// come from `swaggerUI`. `server: .spawnFCGI` starts the binary through
+/// come from `swaggerUI` (by default what `make swagger-ui` copied). `server: .spawnFCGI` starts the binary through
 /// spawn-fcgi (fd 0 is the socket) instead of `gatehouse serve`.
 ///
 /// `gatehouse serve` runs its login pool too (one worker unless the config says otherwise,
@@ -84,7 +84,7 @@ final class Harness {
         config: [String: String] = [:], prefix: String = "/auth", workers: Int = 2, server: Server = .serve,
         serverBinary: String = Harness.binary,
         nginxHTTPDirectives: String = "",
-        nginxServerDirectives: String = "", mountAtRoot: Bool = true
+        nginxServerDirectives: String = "", mountAtRoot: Bool = true, swaggerUI: String = Harness.swaggerUI
     ) throws -> Harness {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw HarnessError("no gatehouse binary at \(binary): run swift build first or set GH_BIN")
@@ -102,7 +102,7 @@ final class Harness {
             try h.startServer(server, binary: serverBinary)
             let loginPool = server == .serve && !["false", "no", "off", "0"].contains(settings["login_pool"]?.lowercased() ?? "true")
             try h.startNginx(loginSocket: loginPool ? h.loginSocketPath : h.socketPath, httpDirectives: nginxHTTPDirectives,
-                             serverDirectives: nginxServerDirectives, mountAtRoot: mountAtRoot)
+                             serverDirectives: nginxServerDirectives, mountAtRoot: mountAtRoot, swaggerUI: swaggerUI)
             try h.waitUntilServing(healthPath: mountAtRoot ? "/health" : prefix + "/health")
         } catch {
             h.stop()
@@ -138,11 +138,12 @@ final class Harness {
 
     /// `httpDirectives` go into nginx's `http { }` block (e.g. `large_client_header_buffers 4 64k;`),
     /// `serverDirectives` into its `server { }` (more locations; `@SOCKET@` names Gatehouse's socket).
-    private func startNginx(loginSocket: String, httpDirectives: String, serverDirectives: String, mountAtRoot: Bool) throws {
+    private func startNginx(loginSocket: String, httpDirectives: String, serverDirectives: String, mountAtRoot: Bool,
+                            swaggerUI: String) throws {
         let shipped = try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/gatehouse.conf"), encoding: .utf8)
             .replacingOccurrences(of: "/run/gatehouse/gatehouse.sock", with: socketPath)
             .replacingOccurrences(of: "/run/gatehouse/gatehouse-login.sock", with: loginSocket)
-            .replacingOccurrences(of: "/path/to/gatehouse/swagger-ui/", with: Harness.swaggerUI + "/")
+            .replacingOccurrences(of: "/path/to/gatehouse/swagger-ui/", with: swaggerUI + "/")
         try shipped.replacingOccurrences(of: "/auth", with: prefix)
             .write(toFile: dir + "/gatehouse-prefix.conf", atomically: true, encoding: .utf8)
         try shipped.replacingOccurrences(of: "/auth", with: "")

@@ -1,6 +1,6 @@
 """Drives the demo site (or /docs) in headless Chromium through selenium, as a person would.
 
-Usage: python drive.py site|docs --base http://127.0.0.1:PORT --driver http://127.0.0.1:PORT --out DIR
+Usage: python drive.py site|docs|docs-missing --base http://127.0.0.1:PORT --driver http://127.0.0.1:PORT --out DIR
 
 The chromedriver at --driver is the test's own (started and stopped by BrowserTests).
 Each step leaves a screenshot NN-name.png in --out; the browser's console must stay free
@@ -222,16 +222,29 @@ def docs(b, base):
     b.assert_console_clean()
 
 
+def docs_missing(b, base):
+    d = b.driver
+    d.get(base + "/auth/docs")
+    b.text_in("#docs-missing", "Swagger UI's files were not found at /auth/docs/")
+    link = b.find("#docs-missing a")
+    expect(link.get_attribute("href") == base + "/auth/openapi.json", f"the note links the schema: {link.get_attribute('href')}")
+    b.shot("docs-without-swagger-ui")
+    b.read_console()
+    missing = sorted(entry["message"].split(" ")[0] for entry in b.console)
+    expect(missing == [base + "/auth/docs/" + name for name in ["favicon-32x32.png", "swagger-ui-bundle.js", "swagger-ui.css"]],
+           "the only console errors are the missing files: " + "; ".join(entry["message"] for entry in b.console))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=["site", "docs"])
+    parser.add_argument("scenario", choices=["site", "docs", "docs-missing"])
     parser.add_argument("--base", required=True)
     parser.add_argument("--driver", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     b = Browser(args.driver, args.out)
     try:
-        {"site": site, "docs": docs}[args.scenario](b, args.base)
+        {"site": site, "docs": docs, "docs-missing": docs_missing}[args.scenario](b, args.base)
     except AssertionError as error:
         print(f"{args.scenario}: {error}", file=sys.stderr)
         return 1
