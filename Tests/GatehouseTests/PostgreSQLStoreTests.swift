@@ -104,4 +104,40 @@ final class PostgreSQLStoreTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(Store.postgreSQLBaseline.version, Store.latestSchemaVersion)
     }
+
+    /// Two nodes: nothing shared but the database.
+    func nodes(_ settings: [String: String] = [:]) throws -> (TestApp, TestApp) {
+        let shared = settings.merging(["database": try PostgreSQLServer.shared().createDatabase()]) { $1 }
+        return (try TestApp(shared), try TestApp(shared, demoUsers: false))
+    }
+
+    func testABanOnOneNodeHoldsOnTheOther() throws {
+        let (a, b) = try nodes(ThrottleTests.addressRule)
+        for _ in 0..<3 { XCTAssertResponse(a.login("johndoe", "wrong", from: "192.0.2.9"), 400, ThrottleTests.incorrect) }
+        XCTAssertResponse(b.login("johndoe", "secret", from: "192.0.2.9"), 429, ThrottleTests.throttled,
+                          headers: [("retry-after", "300")])
+        XCTAssertEqual(b.login("johndoe", "secret", from: "192.0.2.10").status, 200)
+        XCTAssertTrue(a.app.failureLedger.sharedAcrossNodes)
+    }
+
+    func testAnEndedSessionIsRefusedByTheOtherNodeOnItsNextRequest() throws {
+        let (a, b) = try nodes()
+        let token = try a.token()
+        XCTAssertEqual(b.request("GET", "/users/me/", headers: [("Authorization", "Bearer \(token)")]).status, 200)
+        XCTAssertEqual(b.request("DELETE", "/users/me/sessions", headers: [("Authorization", "Bearer \(token)")]).status, 204)
+        let other = try a.token()
+        XCTAssertEqual(a.request("GET", "/users/me/", headers: [("Authorization", "Bearer \(other)")]).status, 200)
+        // The first session ends on B; A's very next request refuses its token.
+        let sessions = b.request("GET", "/users/me/sessions", headers: [("Authorization", "Bearer \(other)")])
+        XCTAssertEqual(sessions.status, 200)
+        XCTAssertEqual(b.request("POST", "/logout", headers: [("Authorization", "Bearer \(other)")]).status, 204)
+        XCTAssertResponse(a.request("GET", "/users/me/", headers: [("Authorization", "Bearer \(other)")]), 401,
+                          #"{"detail":"Could not validate credentials"}"#)
+    }
+
+    func testStableThrottleKeysDoNotDependOnTheProcess() {
+        XCTAssertEqual(Throttle.key(user: "JohnDoe", stable: true), Throttle.key(user: "johndoe", stable: true))
+        XCTAssertEqual(Throttle.key("user", Array("johndoe".utf8), stable: true), 0xf619_655a_ab5d_acc5, "SHA-256(\"user\\0johndoe\")")
+        XCTAssertNotEqual(Throttle.key(address: "192.0.2.7", stable: true), Throttle.key(address: "192.0.2.8", stable: true))
+    }
 }
