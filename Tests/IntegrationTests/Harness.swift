@@ -204,7 +204,7 @@ final class Harness {
     /// (a fault test's kill -9), and waits until it serves.
     func restartServer() throws {
         try startServer(.serve, binary: Harness.binary)
-        try waitUntilServing()
+        try waitUntilServing(healthPath: prefix + "/health")
     }
 
     /// `nginx -s reload` for this harness's nginx: new nginx workers, the old ones finish.
