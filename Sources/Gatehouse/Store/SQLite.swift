@@ -30,6 +30,7 @@ struct SQLRow {
         guard n > 0, let p = sqlite3_column_blob(statement, i) else { return [] }
         return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
+    func optionalBlob(_ i: Int32) -> [UInt8]? { isNull(i) ? nil : blob(i) }
 }
 
 /// What a cache of rows remembers it was filled under.

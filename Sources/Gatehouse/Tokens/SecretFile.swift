@@ -4,12 +4,12 @@ import Foundation
 /// only its owner may read. The secret is the hex text itself, as FastAPI's tutorial
 /// uses the output of `openssl rand -hex 32`, so PyJWT given the same text agrees.
 enum SecretFile {
-    static func loadOrCreate(path: String) throws(ConfigError) -> [UInt8] {
+    static func loadOrCreate(path: String, setting: String = "secret_key_file") throws(ConfigError) -> [UInt8] {
         if FileManager.default.fileExists(atPath: path) { return try read(path: path) }
-        try createParent(of: path)
+        try createParent(of: path, setting: setting)
         let secret = Array(LibCrypto.hex(LibCrypto.randomBytes(32)).utf8)
         // Another process starting at the same time (lighttpd starts several) uses its own.
-        guard try createPrivately(path, contents: secret + [0x0A], setting: "secret_key_file") else { return try read(path: path) }
+        guard try createPrivately(path, contents: secret + [0x0A], setting: setting) else { return try read(path: path) }
         return secret
     }
 
@@ -61,14 +61,14 @@ enum SecretFile {
         return secret
     }
 
-    private static func createParent(of path: String) throws(ConfigError) {
+    private static func createParent(of path: String, setting: String) throws(ConfigError) {
         let parent = (path as NSString).deletingLastPathComponent
         guard !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) else { return }
         do {
             try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
-            throw ConfigError("secret_key_file \(path): cannot create folder \(parent): \(error.localizedDescription)")
+            throw ConfigError("\(setting) \(path): cannot create folder \(parent): \(error.localizedDescription)")
         }
     }
 }
