@@ -112,4 +112,15 @@ final class TwoFactorThroughNginxTests: XCTestCase {
         }
         e.assertNoLeaks()
     }
+
+    func testAnOperatorTurnsItOffForALostAuthenticator() throws {
+        let token = try e.token(scope: "me")
+        let secret = try XCTUnwrap(try json(try send("POST", "/auth/users/me/totp", token: token, json: "{}"))["secret"] as? String)
+        XCTAssertEqual(try send("POST", "/auth/users/me/totp/confirm", token: token, json: #"{"code":"\#(try pyotp(secret))"}"#).status, 200)
+        XCTAssertEqual(try login(otp: nil).status, 401)
+        XCTAssertEqual(try e.cli(["user", "totp-off", "johndoe"]).text, "two-factor sign-in of 'johndoe' turned off\n")
+        XCTAssertEqual(try login(otp: nil).status, 200)
+        XCTAssertEqual(try e.cli(["user", "totp-off", "johndoe"]).text, "user 'johndoe' did not have two-factor sign-in on\n")
+        XCTAssertTrue(try e.cli(["audit", "--event", "totp.disabled"]).text.contains("cli:"))
+    }
 }
