@@ -20,9 +20,10 @@ final class TestApp {
             "GATEHOUSE_PASSWORD_MIN_LENGTH": "6",
             "GATEHOUSE_THROTTLE_ADDRESS_MAX_FAILURES": "0", "GATEHOUSE_THROTTLE_USER_MAX_FAILURES": "0",
         ]
+        if settings["database"] == nil, PostgreSQLServer.enabled { env["GATEHOUSE_DATABASE"] = try PostgreSQLServer.shared().createDatabase() }
         for (k, v) in settings { env["GATEHOUSE_" + k.uppercased()] = v }
         let config = try Config.load(file: nil, environment: env)
-        let store = try Store.open(path: config.databasePath)
+        let store = try Store.open(config: config)
         let keys = try JWTKeySet.load(config: config)
         let box = ClockBox()
         app = try App(config: config, store: store, keys: keys, logger: logger, now: { box.value }, failureLedger: failureLedger)

@@ -80,11 +80,17 @@ final class TwoFactorTests: XCTestCase {
 
     func testTheSecretIsStoredSealedAndItsKeyFileIsPrivate() throws {
         let secret = try enrol(try t.token())
-        let database = try Data(contentsOf: URL(fileURLWithPath: t.app.config.databasePath))
-        let wal = (try? Data(contentsOf: URL(fileURLWithPath: t.app.config.databasePath + "-wal"))) ?? Data()
-        for bytes in [database, wal] {
-            XCTAssertNil(bytes.range(of: Data(secret)), "no plain secret in the database")
-            XCTAssertNil(bytes.range(of: Data(Base32.encode(secret).utf8)), "nor its base32")
+        let user = try XCTUnwrap(try t.app.store.user(named: "johndoe"))
+        let stored = try XCTUnwrap(try t.app.store.totp(userID: user.id)?.pendingSecret)
+        XCTAssertNil(stored.firstRange(of: secret), "the row holds the secret sealed")
+        XCTAssertEqual(t.app.twoFactorKey.open(stored, userID: user.id), secret)
+        if !t.app.config.databaseIsPostgreSQL {
+            let database = try Data(contentsOf: URL(fileURLWithPath: t.app.config.databasePath))
+            let wal = (try? Data(contentsOf: URL(fileURLWithPath: t.app.config.databasePath + "-wal"))) ?? Data()
+            for bytes in [database, wal] {
+                XCTAssertNil(bytes.range(of: Data(secret)), "no plain secret in the database file")
+                XCTAssertNil(bytes.range(of: Data(Base32.encode(secret).utf8)), "nor its base32")
+            }
         }
         let attributes = try FileManager.default.attributesOfItem(atPath: t.dir + "/totp_key")
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
