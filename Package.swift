@@ -41,8 +41,9 @@ let package = Package(
             plugins: ["BuildCommit"]
         ),
         .plugin(name: "BuildCommit", capability: .buildTool()),
-        .testTarget(name: "GatehouseTests", dependencies: ["Gatehouse", "GatehouseServer"]),
+        .target(name: "PostgreSQLSupport", path: "Tests/PostgreSQLSupport"),
+        .testTarget(name: "GatehouseTests", dependencies: ["Gatehouse", "GatehouseServer", "PostgreSQLSupport"]),
         .testTarget(name: "GatehouseServerTests", dependencies: ["Gatehouse", "GatehouseServer"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Gatehouse"], exclude: ["openapi_reference.py"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Gatehouse", "PostgreSQLSupport"], exclude: ["openapi_reference.py"]),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import XCTest
 @testable import Gatehouse
+import PostgreSQLSupport
 
 /// An App over a fresh store in a temp folder, cheap Argon2 parameters and a fixed clock.
 /// Throttling is off unless a test sets it: other suites send many wrong credentials on purpose.

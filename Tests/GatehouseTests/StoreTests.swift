@@ -1,5 +1,6 @@
 import XCTest
 @testable import Gatehouse
+import PostgreSQLSupport
 
 final class StoreTests: XCTestCase {
     var directory: String!

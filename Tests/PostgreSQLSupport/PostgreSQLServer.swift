@@ -1,23 +1,22 @@
 import Foundation
 import XCTest
-@testable import Gatehouse
 
 /// A private PostgreSQL for the tests: `initdb` into a temporary folder (as the `postgres`
 /// user when the tests run as root, since PostgreSQL refuses root), its socket in that
 /// folder, no TCP. Started on first use when GH_TEST_STORE=postgresql and stopped by PID
 /// (SIGINT, a fast shutdown) when the test run ends. Each test gets a database of its own.
-final class PostgreSQLServer: NSObject, XCTestObservation {
+public final class PostgreSQLServer: NSObject, XCTestObservation {
     /// Whether this run puts the stores of the tests in PostgreSQL.
-    static var enabled: Bool { ProcessInfo.processInfo.environment["GH_TEST_STORE"] == "postgresql" }
+    public static var enabled: Bool { ProcessInfo.processInfo.environment["GH_TEST_STORE"] == "postgresql" }
 
     nonisolated(unsafe) private static var running: PostgreSQLServer?
     private static let lock = NSLock()
 
-    let directory: String
+    public let directory: String
     private let process: Process
     private var databases = 0
 
-    static func shared() throws -> PostgreSQLServer {
+    public static func shared() throws -> PostgreSQLServer {
         lock.lock()
         defer { lock.unlock() }
         if let running { return running }
@@ -63,25 +62,32 @@ final class PostgreSQLServer: NSObject, XCTestObservation {
     }
 
     private func acceptsConnections() -> Bool {
-        (try? PostgreSQLConnection(url: url(database: "postgres"), password: nil)) != nil
+        (try? PostgreSQLServer.run(PostgreSQLServer.binary("pg_isready"), ["-q", "-h", directory, "-U", "gatehouse"], asServer: false)) != nil
     }
 
-    func url(database: String) -> String { "postgresql:///\(database)?host=\(directory)&user=gatehouse" }
+    public func url(database: String) -> String { "postgresql:///\(database)?host=\(directory)&user=gatehouse" }
 
     /// A new, empty database; its connection string.
-    func createDatabase() throws -> String {
+    public func createDatabase() throws -> String {
         PostgreSQLServer.lock.lock()
         databases += 1
         let name = "t\(databases)_\(getpid())"
         PostgreSQLServer.lock.unlock()
-        let admin = try PostgreSQLConnection(url: url(database: "postgres"), password: nil)
-        try admin.execute("CREATE DATABASE \(name)")
+        try PostgreSQLServer.run(PostgreSQLServer.binary("createdb"), ["-h", directory, "-U", "gatehouse", name], asServer: false)
         return url(database: name)
     }
 
-    func testBundleDidFinish(_ testBundle: Bundle) { stop() }
+    /// Runs SQL as the superuser with psql; its output.
+    @discardableResult
+    public func psql(_ database: String, _ sql: String) throws -> String {
+        try PostgreSQLServer.run(PostgreSQLServer.binary("psql"),
+                                 ["-h", directory, "-U", "gatehouse", "-d", database, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                                 asServer: false)
+    }
 
-    func stop() {
+    public func testBundleDidFinish(_ testBundle: Bundle) { stop() }
+
+    public func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
@@ -102,9 +108,11 @@ final class PostgreSQLServer: NSObject, XCTestObservation {
                 ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", binary] + arguments)
     }
 
-    static func run(_ binary: String, _ arguments: [String]) throws {
+    @discardableResult
+    static func run(_ binary: String, _ arguments: [String], asServer: Bool = true) throws -> String {
         let process = Process()
-        (process.executableURL, process.arguments) = asServerUser(binary, arguments)
+        (process.executableURL, process.arguments) =
+            asServer ? asServerUser(binary, arguments) : (URL(fileURLWithPath: binary), arguments)
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -114,22 +122,7 @@ final class PostgreSQLServer: NSObject, XCTestObservation {
         guard process.terminationStatus == 0 else {
             throw NSError(domain: "PostgreSQLServer", code: 3, userInfo: [NSLocalizedDescriptionKey: "\(binary) failed: \(text)"])
         }
+        return text
     }
 }
 
-/// Where a test's store lives: the SQLite file at `path`, or a new PostgreSQL database when
-/// GH_TEST_STORE=postgresql. `open` opens another connection to the same store.
-enum TestStore {
-    static func location(path: String) throws -> String {
-        PostgreSQLServer.enabled ? try PostgreSQLServer.shared().createDatabase() : path
-    }
-
-    static func open(_ location: String) throws -> Store {
-        location.hasPrefix("postgresql://") ? try Store.open(postgresql: location, password: nil) : try Store.open(path: location)
-    }
-
-    /// For tests of the SQLite file itself (its modes, its folder).
-    static func skipUnlessSQLite() throws {
-        try XCTSkipIf(PostgreSQLServer.enabled, "a property of the SQLite file")
-    }
-}
