@@ -305,36 +305,59 @@ final class TwoFactorTests: XCTestCase {
         XCTAssertTrue(String(decoding: again.body, as: UTF8.self).contains(#"<label for="password">"#), "back to the password")
     }
 
-    func testThePendingSignInIsBoundExpiresAndCannotBeGuessedForever() throws {
-        let (secret, _) = try turnOn()
-        let expiredPage = "Your sign-in has expired; sign in again."
-        func text(_ r: Response) -> String { String(decoding: r.body, as: UTF8.self) }
+    static let expiredPage = "Your sign-in has expired; sign in again."
+    func text(_ r: Response) -> String { String(decoding: r.body, as: UTF8.self) }
 
+    /// The code step's answer, which must be the password page again with `message`.
+    func assertBackToThePassword(_ r: Response, _ message: String = TwoFactorTests.expiredPage,
+                                 file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(r.status, 401, file: file, line: line)
+        XCTAssertNil(r.headers["set-cookie"], file: file, line: line)
+        XCTAssertTrue(text(r).contains(#"role="alert">\#(message)</p>"#), text(r), file: file, line: line)
+        XCTAssertTrue(text(r).contains(#"<label for="password">"#), "the password step", file: file, line: line)
+    }
+
+    func testAPendingSignInIsBoundToItsClient() throws {
+        let (secret, _) = try turnOn()
         let step = signIn("username=johndoe&password=secret", from: "192.0.2.1")
         XCTAssertEqual(step.status, 200)
-        let elsewhere = try pending(in: step)
-        XCTAssertTrue(text(signIn("pending=\(elsewhere)&otp=\(code(secret))", "/login/code", from: "192.0.2.2")).contains(expiredPage),
-                      "another client")
-        XCTAssertTrue(text(signIn("pending=forged&otp=\(code(secret))", "/login/code")).contains(expiredPage))
+        assertBackToThePassword(signIn("pending=\(try pending(in: step))&otp=\(code(secret))", "/login/code", from: "192.0.2.2"))
+    }
 
+    func testAForgedPendingSignInOpensNothing() throws {
+        let (secret, _) = try turnOn()
+        assertBackToThePassword(signIn("pending=forged&otp=\(code(secret))", "/login/code"))
+        assertBackToThePassword(signIn("pending=\(PendingHandle.generate())&otp=\(code(secret))", "/login/code"))
+    }
+
+    func testAPendingSignInExpires() throws {
+        let (secret, _) = try turnOn()
         let stale = try pending(in: signIn("username=johndoe&password=secret"))
         t.advance(Int64(t.app.config.pendingSignInSeconds))
-        XCTAssertTrue(text(signIn("pending=\(stale)&otp=\(code(secret))", "/login/code")).contains(expiredPage), "expired")
+        assertBackToThePassword(signIn("pending=\(stale)&otp=\(code(secret))", "/login/code"))
+    }
 
-        let beforeChange = try pending(in: signIn("username=johndoe&password=secret"))
+    func testAPasswordChangedMeanwhileEndsAPendingSignIn() throws {
+        let (secret, _) = try turnOn()
+        let pendingBefore = try pending(in: signIn("username=johndoe&password=secret"))
         let user = try XCTUnwrap(try t.app.store.user(named: "johndoe"))
         try t.app.store.setPasswordHash(userID: user.id, hash: try t.app.hasher.hash("another"), now: t.now)
-        XCTAssertTrue(text(signIn("pending=\(beforeChange)&otp=\(code(secret))", "/login/code")).contains(expiredPage),
-                      "a password changed since")
+        assertBackToThePassword(signIn("pending=\(pendingBefore)&otp=\(code(secret))", "/login/code"))
+    }
 
-        let guessed = try pending(in: signIn("username=johndoe&password=another"))
+    func testAPendingSignInIsDroppedAfterFiveWrongCodes() throws {
+        let (secret, _) = try turnOn()
+        let guessed = try pending(in: signIn("username=johndoe&password=secret"))
         for _ in 0..<(SignInRoutes.pendingFailureLimit - 1) {
-            XCTAssertEqual(signIn("pending=\(guessed)&otp=000000", "/login/code").status, 401)
+            let wrong = signIn("pending=\(guessed)&otp=000000", "/login/code")
+            XCTAssertEqual(wrong.status, 401)
+            XCTAssertTrue(text(wrong).contains(#"role="alert">Incorrect code.</p>"#))
         }
-        let last = signIn("pending=\(guessed)&otp=000000", "/login/code")
-        XCTAssertTrue(text(last).contains("Too many wrong codes; sign in again."), text(last))
-        XCTAssertTrue(text(signIn("pending=\(guessed)&otp=\(code(secret))", "/login/code")).contains(expiredPage))
+        assertBackToThePassword(signIn("pending=\(guessed)&otp=000000", "/login/code"), "Too many wrong codes; sign in again.")
+        assertBackToThePassword(signIn("pending=\(guessed)&otp=\(code(secret))", "/login/code"))
+    }
 
+    func testTheCodeStepRefusesOtherSites() throws {
         XCTAssertResponse(t.request("POST", "/login/code", headers: form + [("Origin", "https://evil.example"), ("Host", "localhost")],
                                     body: "pending=x&otp=123456"), 403, #"{"detail":"Cross-site request refused"}"#)
     }
