@@ -190,6 +190,21 @@ final class TwoFactorTests: XCTestCase {
         XCTAssertEqual(login(otp: code(secret), from: "192.0.2.2").status, 200)
     }
 
+    func refresh(_ token: String) -> Response {
+        t.request("POST", "/token", headers: form, body: "grant_type=refresh_token&refresh_token=\(token)")
+    }
+
+    func testARefreshTokenFromBeforeDiesAndOneFromATwoFactorLoginKeepsItsFactor() throws {
+        let before = try XCTUnwrap(try body(t.login(scope: "me offline_access"))["refresh_token"]?.stringValue)
+        let (secret, _) = try turnOn()
+        XCTAssertResponse(refresh(before), 400,
+                          #"{"error":"invalid_grant","error_description":"The refresh token is invalid, expired or revoked"}"#)
+        let strong = try XCTUnwrap(try body(login(otp: code(secret), scope: "me offline_access"))["refresh_token"]?.stringValue)
+        let renewed = try accessToken(refresh(strong))
+        XCTAssertEqual(t.request("GET", "/check", query: "mfa=1", headers: bearer(renewed)).status, 204,
+                       "a refresh continues the session its code began")
+    }
+
     // MARK: other ways in
 
     func testHTTPBasicIsRefusedWhileAPIKeysStillWork() throws {
