@@ -60,7 +60,8 @@ public final class App {
     ) throws {
         self.config = config
         self.hashLimiter = hashLimiter
-        self.failureLedger = failureLedger ?? LocalFailureLedger()
+        // Nodes that share a PostgreSQL database share its ledger, whatever this process was given.
+        self.failureLedger = store.isPostgreSQL ? StoreFailureLedger(store: store) : failureLedger ?? LocalFailureLedger()
         self.store = store
         self.keys = keys
         self.logger = logger

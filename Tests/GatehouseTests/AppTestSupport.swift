@@ -11,8 +11,9 @@ final class TestApp {
     let app: App
     var clock: Int64 = 1_800_000_000
 
+    /// `demoUsers: false` for a second node over the same database (`settings["database"]`).
     init(_ settings: [String: String] = [:], logger: Logger = TestApp.quietLogger,
-         failureLedger: (any FailureLedger)? = nil) throws {
+         failureLedger: (any FailureLedger)? = nil, demoUsers: Bool = true) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("gh-test-\(UUID().uuidString)").path
         var env = [
             "GATEHOUSE_DATA_DIR": dir, "GATEHOUSE_DEMO": "true",
@@ -30,6 +31,7 @@ final class TestApp {
         app = try App(config: config, store: store, keys: keys, logger: logger, now: { box.value }, failureLedger: failureLedger)
         self.box = box
         box.value = clock
+        guard demoUsers else { return }
         try addUser("johndoe", "secret", fullName: "John Doe", email: "johndoe@example.com", scopes: ["me", "items"])
         try addUser("alice", "secretalice", fullName: "Alice Chains", email: "alicechains@example.com",
                     scopes: ["me", "items"], disabled: true)

@@ -1,4 +1,6 @@
-/// The schema of migrations 1–4 in PostgreSQL's dialect, applied at once to a new database.
+/// The schema of migrations 1–4 in PostgreSQL's dialect, applied at once to a new database,
+/// plus the throttling ledger (with SQLite it lives in the master's shared memory; nodes
+/// share this table instead).
 /// INTEGER becomes BIGINT and BLOB BYTEA; SQLite's implicit rowid, which orders grants,
 /// keys and sessions, is an identity column named `rowid`; COLLATE NOCASE is an ICU
 /// collation named `nocase` (case-insensitive, accent-sensitive). A write to any table the
@@ -85,6 +87,15 @@ extension Store {
             spent_at BIGINT
         );
         CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);
+        CREATE TABLE throttle_failures (
+            key BIGINT PRIMARY KEY,
+            failures BIGINT NOT NULL,
+            strikes BIGINT NOT NULL,
+            window_start BIGINT NOT NULL,
+            ban_until BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL
+        );
+        CREATE INDEX throttle_failures_expiry ON throttle_failures(expires_at);
         CREATE SEQUENCE gatehouse_changes;
         CREATE FUNCTION gatehouse_changed() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN PERFORM nextval('gatehouse_changes'); PERFORM pg_notify('gatehouse_changes', ''); RETURN NULL; END $$;
