@@ -44,6 +44,6 @@ let package = Package(
         .target(name: "PostgreSQLSupport", path: "Tests/PostgreSQLSupport"),
         .testTarget(name: "GatehouseTests", dependencies: ["Gatehouse", "GatehouseServer", "PostgreSQLSupport"]),
         .testTarget(name: "GatehouseServerTests", dependencies: ["Gatehouse", "GatehouseServer"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Gatehouse", "PostgreSQLSupport"], exclude: ["openapi_reference.py"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Gatehouse", "PostgreSQLSupport"], exclude: ["openapi_reference.py", "browser"]),
     ]
 )
