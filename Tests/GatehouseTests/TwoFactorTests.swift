@@ -78,6 +78,17 @@ final class TwoFactorTests: XCTestCase {
         XCTAssertEqual(try t.app.store.auditEntries(event: "totp.enrolment_started").count, 1)
     }
 
+    func testTheSignInPagesCookieEnrolsFromThisSiteOnly() throws {
+        let signedIn = signIn("username=johndoe&password=secret")
+        let cookie = String(try XCTUnwrap(signedIn.headers["set-cookie"]).prefix { $0 != ";" })
+        XCTAssertResponse(t.request("POST", "/users/me/totp", headers: json + [("Cookie", cookie), ("Origin", "https://evil.example"),
+                                                                              ("Host", "localhost")], body: "{}"),
+                          403, #"{"detail":"Cross-site request refused"}"#)
+        XCTAssertEqual(try t.app.store.totp(userID: try XCTUnwrap(try t.app.store.user(named: "johndoe")).id), nil)
+        let r = t.request("POST", "/users/me/totp", headers: json + [("Cookie", cookie), ("Sec-Fetch-Site", "same-origin")], body: "{}")
+        XCTAssertEqual(r.status, 200, String(decoding: r.body, as: UTF8.self))
+    }
+
     func testTheSecretIsStoredSealedAndItsKeyFileIsPrivate() throws {
         let secret = try enrol(try t.token())
         let user = try XCTUnwrap(try t.app.store.user(named: "johndoe"))
