@@ -107,6 +107,19 @@ final class TwoFactorTests: XCTestCase {
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
     }
 
+    func testAKeyFileOthersMayReadOrWithLittleRandomnessIsRefused() throws {
+        let path = t.dir + "/totp_key"
+        chmod(path, 0o644)
+        XCTAssertThrowsError(try TwoFactorKey.load(config: t.app.config)) {
+            XCTAssertTrue("\($0)".contains("\(path): permissions 644 let others read it"), "\($0)")
+        }
+        try Data((String(repeating: "a", count: 64) + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+        XCTAssertThrowsError(try TwoFactorKey.load(config: t.app.config)) {
+            XCTAssertTrue("\($0)".contains("totp_key_file \(path): too little randomness"), "\($0)")
+        }
+    }
+
     func testConfirmationTurnsItOnReturnsTenCodesAndEndsEarlierTokens() throws {
         let token = try t.token()
         let secret = try enrol(token)
