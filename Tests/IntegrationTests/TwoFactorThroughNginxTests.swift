@@ -118,8 +118,10 @@ final class TwoFactorThroughNginxTests: XCTestCase {
         let secret = try XCTUnwrap(try json(try send("POST", "/auth/users/me/totp", token: token, json: "{}"))["secret"] as? String)
         XCTAssertEqual(try send("POST", "/auth/users/me/totp/confirm", token: token, json: #"{"code":"\#(try pyotp(secret))"}"#).status, 200)
         XCTAssertEqual(try login(otp: nil).status, 401)
+        XCTAssertTrue(try e.cli(["user", "show", "johndoe"]).text.hasSuffix("two-factor:        TOTP, 10 recovery codes left\n"))
         XCTAssertEqual(try e.cli(["user", "totp-off", "johndoe"]).text, "two-factor sign-in of 'johndoe' turned off\n")
         XCTAssertEqual(try login(otp: nil).status, 200)
+        XCTAssertTrue(try e.cli(["user", "show", "johndoe"]).text.hasSuffix("two-factor:        off\n"))
         XCTAssertEqual(try e.cli(["user", "totp-off", "johndoe"]).text, "user 'johndoe' did not have two-factor sign-in on\n")
         XCTAssertTrue(try e.cli(["audit", "--event", "totp.disabled"]).text.contains("cli:"))
     }
