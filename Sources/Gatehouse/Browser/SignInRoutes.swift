@@ -7,6 +7,7 @@
 /// account, its credential version and the client's address, and dropped after a few wrong codes.
 enum SignInRoutes {
     static let pendingFailureLimit = 5
+
     static func page(_ context: inout Context) throws -> Output {
         let rd = ReturnAddress.validated(returnAddress(context.request), allowedHosts: context.app.config.allowedRedirectHosts)
         return page(context, rd: rd, error: nil, status: 200)
