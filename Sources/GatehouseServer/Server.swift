@@ -9,15 +9,27 @@ import Logging
 public struct Server: Sendable {
     public typealias Routes = @Sendable (Schemes) -> [Route]
     public let routes: Routes
+    /// The build's git commit, for /metrics' gatehouse_build_info.
+    public let commit: String
 
-    public init(routes: @escaping Routes = { _ in [] }) { self.routes = routes }
+    public init(routes: @escaping Routes = { _ in [] }, commit: String = "unknown") {
+        self.routes = routes
+        self.commit = commit
+    }
+
+    /// The route labels of the App a configuration builds, for the master's metrics.
+    var routeLabels: (Config) -> [String] {
+        let routes = self.routes
+        return { App.routeLabels(config: $0, extraRoutes: routes) }
+    }
 
     /// Builds a worker's App after fork (or the one App of a CGI run).
     public var factory: AppFactory {
         let routes = self.routes
-        return { config, hashLimiter, failureLedger in
+        let commit = self.commit
+        return { config, hashLimiter, failureLedger, metrics in
             try App.open(config: config, logger: Server.logger(config), hashLimiter: hashLimiter, failureLedger: failureLedger,
-                         extraRoutes: routes)
+                         metrics: metrics ?? LocalMetrics(commit: commit), extraRoutes: routes)
         }
     }
 
@@ -95,7 +107,8 @@ public struct Server: Sendable {
             for pool in pools { pool.listener.close() }
             throw error
         }
-        return Supervisor(pools: pools, config: settings, reload: reload, factory: factory, logger: logger).run()
+        return Supervisor(pools: pools, config: settings, reload: reload, factory: factory, logger: logger,
+                          routeLabels: routeLabels, commit: commit).run()
     }
 
     /// The process manager that passed the socket decides how many of us run: one worker
@@ -111,7 +124,7 @@ public struct Server: Sendable {
             try App.prepare(config: config)
             let supervisor = Supervisor(
                 listener: try Listener.inherited(fd: 0), config: config, reload: load, factory: factory,
-                logger: Server.logger(config, label: "gatehouse.serve"))
+                logger: Server.logger(config, label: "gatehouse.serve"), routeLabels: routeLabels, commit: commit)
             return supervisor.run()
         } catch {
             FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
@@ -122,7 +135,7 @@ public struct Server: Sendable {
     public func answerCGI() -> Int32 {
         do {
             let config = try Server.loadConfig(file: nil)
-            return CGIResponder.respond(app: try factory(config, nil, nil))
+            return CGIResponder.respond(app: try factory(config, nil, nil, nil))
         } catch {
             FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
             _ = CGIResponder.writeAll(1, HTTPError.internalServerError.response.serialized())

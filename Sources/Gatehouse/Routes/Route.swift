@@ -61,6 +61,12 @@ public struct Route: Sendable {
     /// Other success statuses without a body (e.g. 204 where the caller may not read the record).
     public var alternatives: [Int]
     public let handler: Handler
+    /// Listed in /openapi.json (FastAPI's include_in_schema).
+    public var includeInSchema = true
+    /// Its index in the metrics sink's route labels, set when App is built.
+    var metricsIndex = MetricsLayout.unmatchedRoute
+    /// The route label of its metrics: the declared template, never the requested path.
+    public var metricsLabel: String { "\(method) \(path)" }
 
     public init(
         _ method: String, _ path: String, name: String, security: SecurityRequirement? = nil,
@@ -91,6 +97,13 @@ public struct Route: Sendable {
                   status: status, response: response, errors: errors, alternatives: alternatives) { context in
             try handler(&context, try context.requireIdentity())
         }
+    }
+
+    /// The route, left out of /openapi.json.
+    public func hiddenFromSchema() -> Route {
+        var route = self
+        route.includeInSchema = false
+        return route
     }
 
     /// Every error status the route can answer, in order: its own, and its requirement's
