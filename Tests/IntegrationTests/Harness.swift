@@ -76,7 +76,8 @@ final class Harness {
         config: [String: String] = [:], prefix: String = "/auth", workers: Int = 2, server: Server = .serve,
         serverBinary: String = Harness.binary,
         nginxHTTPDirectives: String = "",
-        nginxServerDirectives: String = ""
+        nginxServerDirectives: String = "",
+        nginxSnippetEdit: @escaping (String) -> String = { $0 }
     ) throws -> Harness {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw HarnessError("no gatehouse binary at \(binary): run swift build first or set GH_BIN")
@@ -94,7 +95,7 @@ final class Harness {
             try h.startServer(server, binary: serverBinary)
             let loginPool = server == .serve && !["false", "no", "off", "0"].contains(settings["login_pool"]?.lowercased() ?? "true")
             try h.startNginx(loginSocket: loginPool ? h.loginSocketPath : h.socketPath, httpDirectives: nginxHTTPDirectives,
-                             serverDirectives: nginxServerDirectives)
+                             serverDirectives: nginxServerDirectives, snippetEdit: nginxSnippetEdit)
             try h.waitUntilServing()
         } catch {
             h.stop()
@@ -129,9 +130,11 @@ final class Harness {
     }
 
     /// `httpDirectives` go into nginx's `http { }` block (e.g. `large_client_header_buffers 4 64k;`),
-    /// `serverDirectives` into its `server { }` (more locations; `@SOCKET@` names Gatehouse's socket).
-    private func startNginx(loginSocket: String, httpDirectives: String = "", serverDirectives: String = "") throws {
-        let shipped = try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/gatehouse.conf"), encoding: .utf8)
+    /// `serverDirectives` into its `server { }` (more locations; `@SOCKET@` names Gatehouse's socket);
+    /// `snippetEdit` changes the shipped gatehouse.conf first (e.g. uncomments a block of it).
+    private func startNginx(loginSocket: String, httpDirectives: String = "", serverDirectives: String = "",
+                            snippetEdit: (String) -> String = { $0 }) throws {
+        let shipped = snippetEdit(try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/gatehouse.conf"), encoding: .utf8))
             .replacingOccurrences(of: "/run/gatehouse/gatehouse.sock", with: socketPath)
             .replacingOccurrences(of: "/run/gatehouse/gatehouse-login.sock", with: loginSocket)
         try shipped.replacingOccurrences(of: "/auth", with: prefix)
