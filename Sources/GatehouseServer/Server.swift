@@ -92,11 +92,13 @@ public struct Server: Sendable {
         let account = try Privileges.account(user: settings.user, group: settings.group)
         for warning in try App.prepare(config: settings) { logger.warning("\(warning)") }
         let loginAddress = settings.loginPool ? try settings.loginListenAddress() : nil
-        let listener = try Listener.open(settings.listen.description, mode: settings.socketMode, owner: settings.socketOwner)
+        let listener = try Listener.open(settings.listen.description, mode: settings.socketMode, owner: settings.socketOwner,
+                                         account: account)
         var pools = [WorkerPool.main(listener)]
         do {
             if let loginAddress {
-                pools.append(.login(try Listener.open(loginAddress.description, mode: settings.socketMode, owner: settings.socketOwner)))
+                pools.append(.login(try Listener.open(loginAddress.description, mode: settings.socketMode, owner: settings.socketOwner,
+                                                      account: account)))
             }
             if let account {
                 try Privileges.handOver(Privileges.ownedFiles(settings), to: account)
@@ -112,7 +114,8 @@ public struct Server: Sendable {
     }
 
     /// The process manager that passed the socket decides how many of us run: one worker
-    /// unless the configuration asks for more.
+    /// unless the configuration asks for more. Started as root (spawn-fcgi without -u), with
+    /// `user =`, it prepares the files, hands them to that user and becomes it, as serve does.
     public func serveInheritedSocket() -> Int32 {
         let load = { () throws -> Config in
             var config = try Server.loadConfig(file: nil)
@@ -121,10 +124,16 @@ public struct Server: Sendable {
         }
         do {
             let config = try load()
-            try App.prepare(config: config)
+            let account = try Privileges.account(user: config.user, group: config.group)
+            let logger = Server.logger(config, label: "gatehouse.serve")
+            for warning in try App.prepare(config: config) { logger.warning("\(warning)") }
+            if let account {
+                try Privileges.handOver(Privileges.ownedFiles(config), to: account)
+                try Privileges.drop(to: account)
+            }
             let supervisor = Supervisor(
                 listener: try Listener.inherited(fd: 0), config: config, reload: load, factory: factory,
-                logger: Server.logger(config, label: "gatehouse.serve"), routeLabels: routeLabels, commit: commit)
+                logger: logger, routeLabels: routeLabels, commit: commit)
             return supervisor.run()
         } catch {
             FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
