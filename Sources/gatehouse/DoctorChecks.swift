@@ -94,7 +94,15 @@ struct DoctorChecks {
     var all: [DoctorCheck] {
         var checks = [userCheck()]
         checks += socketChecks()
-        checks += [dataFolder(), database(), integrity(), migrations()]
+        checks.append(dataFolder())
+        if config.databaseIsPostgreSQL {
+            checks.append(.ok("database", "PostgreSQL: its integrity, migration level and clock are the server's to check"))
+            if let file = config.databasePasswordFile {
+                checks.append(privateFile("database password file", file, missing: "restore the file named by database_password_file"))
+            }
+        } else {
+            checks += [database(), integrity(), migrations()]
+        }
         checks += keyFiles()
         checks += nginxChecks()
         checks.append(clock())
@@ -326,7 +334,7 @@ struct DoctorChecks {
             return .fail("clock", "it says \(Self.iso(now)), before this release existed",
                          fix: "set the clock (timedatectl set-ntp true, or chronyc makestep)")
         }
-        if let newest = try? StoreInspection.inspect(path: config.databasePath).newestTime,
+        if !config.databaseIsPostgreSQL, let newest = try? StoreInspection.inspect(path: config.databasePath).newestTime,
            newest > now + 60 {
             return .fail("clock", "it says \(Self.iso(now)), \(newest - now) s behind the newest record in the store (\(Self.iso(newest)))",
                          fix: "set the clock (timedatectl set-ntp true, or chronyc makestep); tokens and sessions use it")

@@ -114,11 +114,14 @@ extension Store {
         /// transaction, or dropping `users` would cascade into every row that refers to it.
         let rebuildsTables: Bool
         let sql: String
+        /// The same step in PostgreSQL's dialect; every step after the PostgreSQL baseline has one.
+        let postgresql: String?
 
-        init(_ version: Int, rebuildsTables: Bool = false, _ sql: String) {
+        init(_ version: Int, rebuildsTables: Bool = false, _ sql: String, postgresql: String? = nil) {
             self.version = version
             self.rebuildsTables = rebuildsTables
             self.sql = sql
+            self.postgresql = postgresql
         }
     }
 
@@ -132,34 +135,85 @@ extension Store {
     }
 
     /// Applies the missing migrations, each in its own transaction. Safe to run again,
-    /// and from two processes at once (the second waits, then finds nothing to do).
+    /// and from two processes at once (the second waits, then finds nothing to do). A
+    /// database whose schema is newer than this binary is refused before anything runs.
     public func migrate() throws {
         try locked {
-            try connection.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-            for migration in Store.migrations {
-                if migration.rebuildsTables { try connection.execute("PRAGMA foreign_keys = OFF") }
-                defer { if migration.rebuildsTables { try? connection.execute("PRAGMA foreign_keys = ON") } }
-                try connection.transaction {
-                    let applied = try connection.query(
-                        "SELECT 1 FROM schema_migrations WHERE version = ?", [.int(Int64(migration.version))]) { _ in true }
-                    if !applied.isEmpty { return }
-                    do { try connection.execute(migration.sql) } catch let error where Store.isUniqueViolation(error) {
-                        throw StoreError.invalid(
-                            "migration \(migration.version): two usernames differ only in case; usernames are now "
-                                + "case-insensitive, so delete or re-create one of them with the previous version first")
-                    }
-                    if migration.rebuildsTables {
-                        let broken = try connection.query("PRAGMA foreign_key_check") { $0.text(0) }
-                        guard broken.isEmpty else {
-                            throw StoreError.invalid("migration \(migration.version): foreign keys broken in \(broken[0])")
-                        }
-                    }
-                    try connection.run(
-                        "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                        [.int(Int64(migration.version)), .int(Store.now())])
-                }
+            switch connection.dialect {
+            case .sqlite: try migrateSQLite()
+            case .postgresql: try migratePostgreSQL()
             }
         }
     }
+
+    private func refuseNewerSchema() throws {
+        let version = try connection.integer("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        guard version <= Store.latestSchemaVersion else {
+            throw StoreError.invalid(
+                "the database's schema is version \(version), newer than this gatehouse knows (\(Store.latestSchemaVersion)): "
+                    + "run the gatehouse that migrated it, or a newer one")
+        }
+    }
+
+    private func isApplied(_ version: Int) throws -> Bool {
+        try !connection.query("SELECT 1 FROM schema_migrations WHERE version = ?", [.int(Int64(version))]) { _ in true }.isEmpty
+    }
+
+    private func recordApplied(_ version: Int) throws {
+        try connection.run("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                           [.int(Int64(version)), .int(Store.now())])
+    }
+
+    private func migrateSQLite() throws {
+        try connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        try refuseNewerSchema()
+        for migration in Store.migrations {
+            if migration.rebuildsTables { try connection.execute("PRAGMA foreign_keys = OFF") }
+            defer { if migration.rebuildsTables { try? connection.execute("PRAGMA foreign_keys = ON") } }
+            try connection.transaction {
+                if try isApplied(migration.version) { return }
+                do { try connection.execute(migration.sql) } catch let error where Store.isUniqueViolation(error) {
+                    throw StoreError.invalid(
+                        "migration \(migration.version): two usernames differ only in case; usernames are now "
+                            + "case-insensitive, so delete or re-create one of them with the previous version first")
+                }
+                if migration.rebuildsTables {
+                    let broken = try connection.query("PRAGMA foreign_key_check", []) { $0.text(0) }
+                    guard broken.isEmpty else {
+                        throw StoreError.invalid("migration \(migration.version): foreign keys broken in \(broken[0])")
+                    }
+                }
+                try recordApplied(migration.version)
+            }
+        }
+    }
+
+    /// A new PostgreSQL database starts at the baseline (the SQLite steps up to it, at once);
+    /// later steps run in PostgreSQL's form. Nodes starting together take turns: an advisory lock.
+    private func migratePostgreSQL() throws {
+        _ = try connection.query("SELECT pg_advisory_lock(?)", [.int(Store.migrationLock)]) { _ in 0 }
+        defer { _ = try? connection.query("SELECT pg_advisory_unlock(?)", [.int(Store.migrationLock)]) { _ in 0 } }
+        try connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        try refuseNewerSchema()
+        try connection.transaction {
+            if try isApplied(Store.postgreSQLBaseline.version) { return }
+            try connection.execute(Store.postgreSQLBaseline.sql)
+            for version in 1...Store.postgreSQLBaseline.version { try recordApplied(version) }
+        }
+        for migration in Store.migrations where migration.version > Store.postgreSQLBaseline.version {
+            guard let sql = migration.postgresql else {
+                throw StoreError.invalid("migration \(migration.version) has no PostgreSQL form")
+            }
+            try connection.transaction {
+                if try isApplied(migration.version) { return }
+                try connection.execute(sql)
+                try recordApplied(migration.version)
+            }
+        }
+    }
+
+    /// The key of the advisory lock `migrate` holds on PostgreSQL ("gatehous" in ASCII).
+    static let migrationLock: Int64 = 0x6761_7465_686F_7573
 }

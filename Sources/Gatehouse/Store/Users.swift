@@ -79,19 +79,20 @@ extension Store {
         try Store.checkScopes(scopes)
         let scopes = Store.unique(scopes)
         return try locked {
+            let id: Int64
             do {
-                try connection.run(
+                id = try connection.insert(
                     """
                     INSERT INTO users (username, email, full_name, password_hash, disabled, scopes,
                                        created_at, updated_at, password_changed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                     """,
                     [.text(username), .optional(email), .optional(fullName), .text(passwordHash), .int(disabled ? 1 : 0),
                      .text(Store.joinList(scopes)), .int(now), .int(now), .int(now)])
             } catch let error where Store.isUniqueViolation(error) {
                 throw StoreError.duplicate("user '\(username)'")
             }
-            return User(id: connection.lastInsertRowID, username: username, email: email, fullName: fullName,
+            return User(id: id, username: username, email: email, fullName: fullName,
                         passwordHash: passwordHash, disabled: disabled, scopes: scopes, roles: [], createdAt: now,
                         updatedAt: now, passwordChangedAt: now)
         }
