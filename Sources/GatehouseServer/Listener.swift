@@ -122,9 +122,10 @@ public struct Listener: Sendable {
     /// Whoever may write the socket's folder may put their own socket where nginx connects
     /// (and read every password sent to it): only root, serve's own account, or a sticky folder.
     static func checkSocketFolder(of path: String, account: Privileges.Account?) throws(ServerError) {
-        let folder = path.hasPrefix("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) : "."
+        var folder = "."
+        if let slash = path.lastIndex(of: "/") { folder = slash == path.startIndex ? "/" : String(path[..<slash]) }
         var info = stat()
-        guard stat(folder.isEmpty ? "/" : folder, &info) == 0 else { throw .system("socket folder \(folder)") }
+        guard stat(folder, &info) == 0 else { throw .system("socket folder \(folder)") }
         let trusted: Set<uid_t> = [0, geteuid(), account?.uid ?? 0]
         if !trusted.contains(info.st_uid) {
             let name = getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"

@@ -48,7 +48,7 @@ public final class SharedMetrics: Sendable {
     func release(_ slot: Int) {
         let base = block(slot).base
         base[MetricsLayout.alive] = 0
-        base[0] = 0  // in flight
+        base[MetricsLayout.inFlight] = 0
         atomicMemoryFence(ordering: .releasing)
     }
 

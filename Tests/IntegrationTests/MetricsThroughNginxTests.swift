@@ -59,6 +59,17 @@ final class MetricsThroughNginxTests: XCTestCase {
         XCTAssertEqual(MetricsThroughNginxTests.value(#"gatehouse_worker_restarts_total{pool="main"}"#, in: restarted), 1, restarted)
         XCTAssertEqual(MetricsThroughNginxTests.value(MetricsThroughNginxTests.health, in: restarted), start + 30,
                        "a dead worker's counts stay: \(restarted)")
+
+        // A reload replaces every worker; the new ones add to the same series.
+        let oldWorkers = h.workerPIDs()
+        h.signalServer(SIGHUP)
+        for _ in 0..<100 where !h.workerPIDs().isDisjoint(with: oldWorkers) || h.workerPIDs().count != 3 { usleep(100_000) }
+        XCTAssertTrue(h.workerPIDs().isDisjoint(with: oldWorkers), "reloaded")
+        XCTAssertEqual(try h.curl([h.url("/auth/health")]).status, 200)
+        let reloaded = try h.curl([h.url("/auth/metrics")]).text
+        XCTAssertEqual(MetricsThroughNginxTests.value(MetricsThroughNginxTests.health, in: reloaded), start + 31, reloaded)
+        XCTAssertEqual(MetricsThroughNginxTests.value(#"gatehouse_worker_restarts_total{pool="main"}"#, in: reloaded), 1,
+                       "a reload is no restart: \(reloaded)")
     }
 
     func testPromtoolFindsNothingWrong() throws {

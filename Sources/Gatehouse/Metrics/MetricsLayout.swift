@@ -17,7 +17,7 @@ public enum MetricsLayout {
     public static let bucketSlots = 14
 
     // Word offsets in a block.
-    static let inFlight = 0
+    public static let inFlight = 0
     /// Written by the master before it forks the block's worker: its pool, and whether it runs.
     public static let pool = 1
     public static let alive = 2
