@@ -13,7 +13,7 @@ struct DoctorCommand: ParsableCommand {
             and owners, PRAGMA integrity_check and the migration level, that each nginx location \
             passing to the socket cuts its own prefix off, and the clock. nginx's configuration \
             is read with `nginx -T` when nginx is on PATH (or --nginx-binary). Exits 0 only when \
-            every check passes. Run it as root, or as the user serve runs as.
+            every check passes. Run it as root: nginx -T reads all of nginx's configuration.
             """)
 
     @Option(help: "Configuration file (default: $GATEHOUSE_CONFIG, if set).")
