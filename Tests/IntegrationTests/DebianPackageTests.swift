@@ -98,6 +98,7 @@ final class DebianPackageTests: XCTestCase {
             "usr/bin/gatehouse", "lib/systemd/system/gatehouse.service", "etc/gatehouse/gatehouse.conf",
             "usr/share/gatehouse/nginx/gatehouse.conf", "usr/share/gatehouse/nginx/auth-request.conf",
             "usr/share/gatehouse/nginx/auth-request-throttle.conf", "usr/share/gatehouse/nginx/auth-request-signin.conf",
+            "usr/share/gatehouse/nginx/gatehouse-single-pool.conf",
             "usr/share/man/man1/gatehouse.1.gz", "usr/share/man/man1/gatehouse.serve.1.gz",
             "usr/share/man/man1/gatehouse.user.add.1.gz", "usr/share/bash-completion/completions/gatehouse",
             "usr/share/zsh/vendor-completions/_gatehouse", "usr/share/fish/vendor_completions.d/gatehouse.fish",
