@@ -18,11 +18,13 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CXCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
-        .systemLibrary(name: "CPostgreSQL", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // Types and constants only: LibPQ.swift opens the library itself, on first use.
+        .systemLibrary(name: "CPostgreSQL", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .target(
             name: "Gatehouse",
             dependencies: [
-                "CSQLite", "CPostgreSQL", "COpenSSL", "CArgon2", "CXCrypt",
+                "CSQLite", "CPostgreSQL", "COpenSSL", "CArgon2", "CXCrypt", "CQRencode",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

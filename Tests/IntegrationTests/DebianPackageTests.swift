@@ -98,6 +98,7 @@ final class DebianPackageTests: XCTestCase {
             "usr/bin/gatehouse", "lib/systemd/system/gatehouse.service", "etc/gatehouse/gatehouse.conf",
             "usr/share/gatehouse/nginx/gatehouse.conf", "usr/share/gatehouse/nginx/auth-request.conf",
             "usr/share/gatehouse/nginx/auth-request-throttle.conf", "usr/share/gatehouse/nginx/auth-request-signin.conf",
+            "usr/share/gatehouse/nginx/gatehouse-single-pool.conf",
             "usr/share/man/man1/gatehouse.1.gz", "usr/share/man/man1/gatehouse.serve.1.gz",
             "usr/share/man/man1/gatehouse.user.add.1.gz", "usr/share/bash-completion/completions/gatehouse",
             "usr/share/zsh/vendor-completions/_gatehouse", "usr/share/fish/vendor_completions.d/gatehouse.fish",
@@ -123,11 +124,11 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertFalse(snippets.contains("/path/to/"), "the snippets name their installed path")
 
         // The Swift runtime is inside; what is left are Debian's libraries, and exactly
-        // their packages (plus adduser, for postinst) are declared.
+        // their packages (plus adduser, for postinst, and what the binary opens itself) are declared.
         let ldd = try run("/usr/bin/ldd", [binary]).text
         XCTAssertFalse(ldd.contains("not found"), ldd)
         XCTAssertFalse(ldd.lowercased().contains("swift"), ldd)
-        var owners: Set<String> = ["adduser"]
+        var owners = Set(["adduser"] + Self.opened)
         for library in Self.resolvedLibraries(ldd) {
             guard let owner = try debianPackage(owning: library) else {
                 XCTFail("\(library) belongs to no Debian package")
@@ -278,6 +279,12 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertTrue(docs.text.contains(#"<script src="/auth/docs/swagger-ui-bundle.js"></script>"#), docs.text)
         XCTAssertEqual(try curl([base + "/auth/docs/swagger-ui-bundle.js"]).status, 200, "nginx serves the package's Swagger UI")
 
+        // A purge while it runs deletes nothing and says why.
+        let early = try run("/usr/bin/dpkg", ["--purge", "gatehouse"])
+        XCTAssertNotEqual(early.status, 0)
+        XCTAssertTrue(early.stderr.contains("gatehouse: still running as user gatehouse (pid "), early.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "/var/lib/gatehouse/gatehouse.sqlite3"), "the data is kept")
+
         for process in processes.reversed() {
             kill(process.processIdentifier, SIGTERM)
             XCTAssertTrue(Harness.wait(process, timeout: 30), "\(process.executableURL?.path ?? "") stops on SIGTERM")
@@ -385,6 +392,10 @@ final class DebianPackageTests: XCTestCase {
     func field(_ deb: String, _ name: String) throws -> String {
         try run("/usr/bin/dpkg-deb", ["-f", deb, name]).text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+
+    /// The libraries the binary opens itself when a setting needs them (debian/control.in
+    /// declares them; ldd cannot see them): libpq for a postgresql:// database.
+    static let opened = ["libpq5"]
 
     /// The paths ldd resolved (`libc.so.6 => /lib/…/libc.so.6 (0x…)`, and the loader).
     static func resolvedLibraries(_ ldd: String) -> [String] {

@@ -29,6 +29,8 @@ extension Config {
                     help: "text, or json: one object a line (time, level, logger, message, fields)."),
             Setting("access_log", \.accessLog, .boolean,
                     help: "Log one line per request: method, route, status, duration, user id, request id."),
+            Setting("metrics_allow", \.metricsAllow, .list(of: .cidr),
+                    help: "Clients (CIDRs, after trusted_proxies) that may read GET /metrics; others get 403. Empty: nobody."),
             Setting("demo", \.demo, .boolean, help: "The demo routes, and the scopes me and items when no scope.NAME is set."),
         ]),
         SettingSection(title: "Store and files", settings: [
@@ -87,6 +89,14 @@ extension Config {
                     help: "When a login gets a refresh token: never, when it asks for the scope offline_access, or always."),
             Setting("refresh_token_reuse_grace_seconds", \.refreshTokenReuseGraceSeconds, .integer(0...300),
                     help: "A spent refresh token presented again this soon gets the same successor; later it ends the session."),
+        ]),
+        SettingSection(title: "Two-factor sign-in (TOTP)", settings: [
+            Setting("totp_issuer", \.totpIssuer, .name("issuer"),
+                    help: "The issuer an authenticator app shows next to the account (otpauth URI)."),
+            Setting("totp_key_file", \.totpKeyFile, SettingType.file.orEmpty(), default: "<data_dir>/totp_key",
+                    help: "Key (0600) that encrypts TOTP secrets and keys the recovery codes' hashes; generated when missing."),
+            Setting("pending_sign_in_seconds", \.pendingSignInSeconds, .integer(30...3600),
+                    help: "How long the sign-in page waits for the one-time code after a right password."),
         ]),
         SettingSection(title: "Passwords", settings: [
             Setting("password_min_length", \.passwordMinLength, .integer(1...1024), help: "Shortest password accepted."),

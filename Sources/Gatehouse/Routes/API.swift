@@ -18,12 +18,22 @@ extension App {
                   security: schemes.login(scopes: ["me"]),
                   parameters: [.init("key_id", in: .path, .string())], status: 204, response: .empty, errors: [404],
                   handler: APIKeyRoutes.revoke),
+            Route("GET", "/users/me/totp", name: "read_totp", security: schemes.login(scopes: ["me"]),
+                  response: .model(Models.totpStatus), handler: TwoFactorRoutes.status),
+            Route("POST", "/users/me/totp", name: "start_totp_enrolment", security: schemes.login(scopes: ["me"]),
+                  body: .json(TOTPProof.self), response: .model(Models.totpEnrolment), handler: TwoFactorRoutes.enrol),
+            Route("POST", "/users/me/totp/confirm", name: "confirm_totp", security: schemes.login(scopes: ["me"]),
+                  body: .json(TOTPConfirmation.self), response: .model(Models.recoveryCodes), handler: TwoFactorRoutes.confirm),
+            Route("DELETE", "/users/me/totp", name: "disable_totp", security: schemes.login(scopes: ["me"]),
+                  body: .json(TOTPProof.self), status: 204, response: .empty, handler: TwoFactorRoutes.disable),
             Route("POST", "/logout", name: "logout", security: schemes.token(orCookie: true), status: 204, response: .empty,
                   errors: [400, 503], alternatives: [303], handler: SessionRoutes.logout),
             Route("GET", "/login", name: "sign_in_page", parameters: [.init("rd", in: .query, .optional(.string()), default: .null)],
                   response: .html, handler: SignInRoutes.page),
             Route("POST", "/login", name: "sign_in", body: .form(SignInForm.self), status: 303, response: .empty,
-                  errors: [403, 503], alternatives: [401, 429], handler: SignInRoutes.signIn),
+                  errors: [403, 503], alternatives: [200, 401, 429], handler: SignInRoutes.signIn),
+            Route("POST", "/login/code", name: "sign_in_code", body: .form(SignInCodeForm.self), status: 303, response: .empty,
+                  errors: [403, 503], alternatives: [401, 429], handler: SignInRoutes.signInCode),
             Route("POST", "/revoke", name: "revoke_token", body: .form(RevocationForm.self), response: .empty, errors: [400, 503],
                   handler: SessionRoutes.revoke),
             Route("GET", "/users/me/sessions", name: "list_sessions", security: schemes.login(scopes: ["me"]),
@@ -55,7 +65,7 @@ extension App {
                   handler: AdminRoutes.delete),
             Route("GET", "/check", name: "check",
                   security: schemes.user(scopes: [], activeUser: false, keysInQueryAndCookie: true, sessionCookie: true),
-                  parameters: ["scope", "role", "permission", "user"].map {
+                  parameters: ["scope", "role", "permission", "user", "mfa"].map {
                       .init($0, in: .query, .optional(.string()), default: .null)
                   },
                   status: 204, response: .empty, errors: [403], handler: CheckRoutes.check),
@@ -63,6 +73,7 @@ extension App {
                   security: schemes.admin(permission: Permissions.introspectTokens), body: .form(IntrospectionForm.self),
                   handler: CheckRoutes.introspect),
             Route("GET", "/health", name: "health") { _ in Output(.object([("status", "ok")])) },
+            Route("GET", "/metrics", name: "metrics", errors: [403], handler: MetricsRoute.metrics).hiddenFromSchema(),
             Route("GET", "/.well-known/jwks.json", name: "jwks") { context in Output(context.app.jwks) },
             Route("GET", "/openapi.json", name: "openapi") { context in
                 Output(OpenAPI.document(for: context.app, prefix: context.request.scriptName))

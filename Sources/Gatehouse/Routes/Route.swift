@@ -63,6 +63,10 @@ public struct Route: Sendable {
     /// FastAPI's `include_in_schema`: false for the documents themselves (/openapi.json, /docs).
     public var includeInSchema = true
     public let handler: Handler
+    /// Its index in the metrics sink's route labels, set when App is built.
+    var metricsIndex = MetricsLayout.unmatchedRoute
+    /// The route label of its metrics: the declared template, never the requested path.
+    public var metricsLabel: String { "\(method) \(path)" }
 
     public init(
         _ method: String, _ path: String, name: String, security: SecurityRequirement? = nil,
@@ -104,7 +108,7 @@ public struct Route: Sendable {
         if let security {
             all.insert(401)
             if security.activeUser { all.insert(400) }
-            if !security.roles.isEmpty || !security.permissions.isEmpty { all.insert(403) }
+            if !security.roles.isEmpty || !security.permissions.isEmpty || security.secondFactor { all.insert(403) }
             if !["GET", "HEAD"].contains(method) && security.schemes.contains(where: { $0 is SessionCookieScheme }) {
                 all.insert(403)
             }
