@@ -21,6 +21,7 @@ from fastapi.security import (
     HTTPBasicCredentials,
     HTTPBearer,
     OAuth2PasswordBearer,
+    OAuth2PasswordRequestForm,
     SecurityScopes,
 )
 from fastapi.responses import HTMLResponse
