@@ -106,6 +106,41 @@ extension Store {
             );
             CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);
             """),
+        // Self-service accounts: whether the email was verified, the tokens that mail out
+        // (verification, reset, invite; stored as SHA-256 only) and the outbox the master
+        // delivers from. A queued message holds a nonce, never the token: only the holder
+        // of the account-token key derives the token from it, and it is cleared once sent.
+        Migration(5, """
+            ALTER TABLE users ADD COLUMN email_verified_at INTEGER;
+            CREATE INDEX users_email ON users(email COLLATE NOCASE);
+            CREATE TABLE account_tokens (
+                hash BLOB PRIMARY KEY,
+                purpose TEXT NOT NULL,
+                user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+                email TEXT,
+                password_changed_at INTEGER,
+                created_by TEXT NOT NULL DEFAULT '',
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                spent_at INTEGER
+            );
+            CREATE INDEX account_tokens_user ON account_tokens(user_id);
+            CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                username TEXT NOT NULL DEFAULT '',
+                full_name TEXT NOT NULL DEFAULT '',
+                nonce BLOB,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                created_at INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                sent_at INTEGER,
+                last_error TEXT NOT NULL DEFAULT ''
+            );
+            CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+            """),
     ]
 
     struct Migration {

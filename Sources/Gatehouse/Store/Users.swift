@@ -15,10 +15,12 @@ public struct User: Sendable, Equatable {
     /// Moves on every change that must end the account's tokens: a new password, disabling,
     /// and the loss of a scope, a role or a role's permission. Tokens carry it as `cv`.
     public var credentialVersion: Int64
+    /// When the current email was proven to be the user's (nil: never, or it changed since).
+    public var emailVerifiedAt: Int64?
 
     public init(id: Int64, username: String, email: String? = nil, fullName: String? = nil, passwordHash: String,
                 disabled: Bool = false, scopes: [String] = [], roles: [String] = [], createdAt: Int64,
-                updatedAt: Int64, passwordChangedAt: Int64, credentialVersion: Int64 = 0) {
+                updatedAt: Int64, passwordChangedAt: Int64, credentialVersion: Int64 = 0, emailVerifiedAt: Int64? = nil) {
         self.id = id
         self.username = username
         self.email = email
@@ -31,12 +33,15 @@ public struct User: Sendable, Equatable {
         self.updatedAt = updatedAt
         self.passwordChangedAt = passwordChangedAt
         self.credentialVersion = credentialVersion
+        self.emailVerifiedAt = emailVerifiedAt
     }
+
+    public var emailVerified: Bool { email != nil && emailVerifiedAt != nil }
 }
 
 extension Store {
     static let userColumns =
-        "id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at, password_changed_at, credential_version"
+        "id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at, password_changed_at, credential_version, email_verified_at"
 
     /// nil for an unknown user, and for a name no user could have. Names compare without case.
     public func user(named username: String) throws -> User? {
@@ -110,14 +115,17 @@ extension Store {
                     throw StoreError.notFound("user '\(user.username)'")
                 }
                 let disabling = user.disabled && !before.disabled
+                let emailChanged = user.email?.lowercased() != before.email?.lowercased()
                 let narrowed = disabling || before.scopes.contains { !scopes.contains($0) }
                 try connection.run(
                     """
                     UPDATE users SET email = ?, full_name = ?, disabled = ?, scopes = ?, updated_at = ?,
-                                     credential_version = credential_version + ? WHERE id = ?
+                                     credential_version = credential_version + ?,
+                                     email_verified_at = CASE WHEN ? THEN NULL ELSE email_verified_at END WHERE id = ?
                     """,
                     [.optional(user.email), .optional(user.fullName), .int(user.disabled ? 1 : 0),
-                     .text(Store.joinList(scopes)), .int(now), .int(narrowed ? 1 : 0), .int(user.id)])
+                     .text(Store.joinList(scopes)), .int(now), .int(narrowed ? 1 : 0), .int(emailChanged ? 1 : 0),
+                     .int(user.id)])
                 if disabling { _ = try endSessions(userID: user.id, reason: SessionEnd.disabled, now: now) }
                 guard let saved = try self.user(id: user.id) else { throw StoreError.notFound("user '\(user.username)'") }
                 return saved
@@ -125,8 +133,9 @@ extension Store {
         }
     }
 
-    /// A new password ends the account's tokens and sessions.
-    public func setPasswordHash(userID: Int64, hash: String, now: Int64 = Store.now()) throws {
+    /// A new password ends the account's tokens and sessions (all but `keepingSession`, the
+    /// one that changed it), and the reset tokens bound to the old password.
+    public func setPasswordHash(userID: Int64, hash: String, now: Int64 = Store.now(), keepingSession: String? = nil) throws {
         try locked {
             try connection.transaction {
                 let changed = try connection.run(
@@ -136,8 +145,25 @@ extension Store {
                     """,
                     [.text(hash), .int(now), .int(now), .int(userID)])
                 guard changed == 1 else { throw StoreError.notFound("user #\(userID)") }
-                _ = try endSessions(userID: userID, reason: SessionEnd.passwordChanged, now: now)
+                _ = try endSessions(userID: userID, except: keepingSession, reason: SessionEnd.passwordChanged, now: now)
+                try spendAccountTokens(userID: userID, purpose: .reset, now: now)
             }
+        }
+    }
+
+    /// Marks the user's current email as theirs.
+    package func markEmailVerified(userID: Int64, now: Int64) throws {
+        try locked {
+            _ = try connection.run("UPDATE users SET email_verified_at = ?, updated_at = ? WHERE id = ?",
+                                   [.int(now), .int(now), .int(userID)])
+        }
+    }
+
+    /// The users whose email is this one, compared without regard to (ASCII) case.
+    package func users(withEmail email: String) throws -> [User] {
+        try locked {
+            try connection.query("SELECT \(Store.userColumns) FROM users WHERE email = ? COLLATE NOCASE ORDER BY id",
+                                 [.text(email)], Store.readUser).map(withRoles)
         }
     }
 
@@ -180,7 +206,8 @@ extension Store {
     static func readUser(_ row: SQLRow) -> User {
         User(id: row.int(0), username: row.text(1), email: row.optionalText(2), fullName: row.optionalText(3),
              passwordHash: row.text(4), disabled: row.int(5) != 0, scopes: Store.splitList(row.text(6)), roles: [],
-             createdAt: row.int(7), updatedAt: row.int(8), passwordChangedAt: row.int(9), credentialVersion: row.int(10))
+             createdAt: row.int(7), updatedAt: row.int(8), passwordChangedAt: row.int(9), credentialVersion: row.int(10),
+             emailVerifiedAt: row.optionalInt(11))
     }
 
     private func withRoles(_ user: User) throws -> User {
