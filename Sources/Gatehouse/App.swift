@@ -44,6 +44,8 @@ public final class App {
     public let basicCacheMisses = Atomic<Int>(0)
     let basicCache: BasicCache
     let assertion: IdentityAssertion?
+    /// Derives the tokens of queued messages (AccountToken).
+    let accountTokenKey: [UInt8]
     /// The route and user of the request being answered, for the access log.
     private var accessRecord: (route: String?, userID: Int64?) = (nil, nil)
     private var lastStatus = 0
@@ -68,6 +70,7 @@ public final class App {
         cors = try CORSPolicy(config: config)
         basicCache = BasicCache(lifetime: config.basicCacheSeconds)
         assertion = try IdentityAssertion.load(config: config)
+        accountTokenKey = try AccountToken.loadKey(config: config)
         self.authenticator = authenticator
         var router = Router<Route>()
         let schemes = Schemes(config: config)
@@ -96,6 +99,7 @@ public final class App {
         _ = try Store.open(path: config.databasePath)
         _ = try JWTKeySet.load(config: config)
         _ = try IdentityAssertion.load(config: config)
+        _ = try AccountToken.loadKey(config: config)
         return SecretStrength.exposure(of: config.databasePath).map { ["database \(config.databasePath): \($0)"] } ?? []
     }
 

@@ -101,7 +101,7 @@ public struct Route: Sendable {
         if let security {
             all.insert(401)
             if security.activeUser { all.insert(400) }
-            if !security.roles.isEmpty || !security.permissions.isEmpty { all.insert(403) }
+            if !security.roles.isEmpty || !security.permissions.isEmpty || security.verifiedEmail { all.insert(403) }
             if security.schemes.contains(where: { $0 is HTTPBasic }) { all.insert(503) }
         }
         return all.sorted()

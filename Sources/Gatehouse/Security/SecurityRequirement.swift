@@ -8,10 +8,12 @@ public struct SecurityRequirement: Sendable {
     public var activeUser: Bool
     public var roles: [String]
     public var permissions: [String]
+    /// The account's email must be verified (403 otherwise).
+    public var verifiedEmail: Bool
 
     public init(
         schemes: [any SecurityScheme], scopes: [String] = [], activeUser: Bool = true,
-        roles: [String] = [], permissions: [String] = []
+        roles: [String] = [], permissions: [String] = [], verifiedEmail: Bool = false
     ) {
         precondition(!schemes.isEmpty, "a security requirement names at least one scheme")
         self.schemes = schemes
@@ -19,6 +21,7 @@ public struct SecurityRequirement: Sendable {
         self.activeUser = activeUser
         self.roles = roles
         self.permissions = permissions
+        self.verifiedEmail = verifiedEmail
     }
 
     /// Judges an identity in tutorial005's order: scopes (401), active user (400), then
@@ -28,6 +31,7 @@ public struct SecurityRequirement: Sendable {
         if activeUser && identity.user.disabled { throw SecurityRequirement.inactiveUser }
         for role in roles where !identity.user.roles.contains(role) { throw SecurityRequirement.forbidden }
         for permission in permissions where !identity.permissions.contains(permission) { throw SecurityRequirement.forbidden }
+        if verifiedEmail && !identity.user.emailVerified { throw SecurityRequirement.unverifiedEmail }
     }
 
     /// tutorial005's `authenticate_value`.
@@ -45,6 +49,7 @@ public struct SecurityRequirement: Sendable {
 
     public static let forbidden = HTTPError(403, "Not enough permissions")
     public static let inactiveUser = HTTPError(400, "Inactive user")
+    public static let unverifiedEmail = HTTPError(403, "Email not verified")
 }
 
 /// The user a credential proved, and what that credential grants.
