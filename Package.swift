@@ -18,6 +18,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CXCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "Gatehouse",
             dependencies: [
@@ -27,7 +28,7 @@ let package = Package(
         ),
         .target(
             name: "GatehouseServer",
-            dependencies: ["Gatehouse", "CFastCGI", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Gatehouse", "CFastCGI", "CCurl", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "gatehouse",
