@@ -149,7 +149,8 @@ public final class App {
                     accessRecord.userID = context.identity?.user.id
                 }
                 var response = try App.render(try route.handler(&context), for: route)
-                if route.security != nil || route.body.isForm { App.forbidCaching(&response) }
+                // A body may carry a password or a token (a login, a registration, a reset).
+                if route.security != nil || route.body.model != nil { App.forbidCaching(&response) }
                 return response
             } catch let error as HTTPError {
                 return (route.name == "check" ? error.forAuthRequest() : error).response
@@ -197,7 +198,7 @@ public final class App {
         }
     }
 
-    /// What a secured route or a login answers is someone's: no browser or proxy keeps it.
+    /// What a secured route, or one that reads a body, answers is someone's: no browser or proxy keeps it.
     static func forbidCaching(_ response: inout Response) {
         guard !response.headers.contains("cache-control") else { return }
         response.headers.add("cache-control", "no-store")

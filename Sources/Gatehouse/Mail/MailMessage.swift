@@ -70,7 +70,7 @@ package struct MailMessage: Sendable {
         var chunk: [UInt8] = []
         for character in text {
             let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45 {
+            if chunk.count + bytes.count > 36 {
                 words.append("=?utf-8?B?" + Base64.encode(chunk) + "?=")
                 chunk = []
             }

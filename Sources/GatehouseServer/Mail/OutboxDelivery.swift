@@ -25,6 +25,12 @@ public struct OutboxDelivery {
         public var sent = 0
         public var retrying = 0
         public var failed = 0
+
+        public init(sent: Int = 0, retrying: Int = 0, failed: Int = 0) {
+            self.sent = sent
+            self.retrying = retrying
+            self.failed = failed
+        }
     }
 
     static let longestWait: Int64 = 6 * 3600
