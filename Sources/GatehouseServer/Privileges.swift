@@ -56,6 +56,7 @@ public enum Privileges {
         var paths = [config.dataDir, database, database + "-wal", database + "-shm"]
         if config.secretKey == nil && config.jwtAlgorithm.family == .hmac { paths.append(config.secretKeyPath) }
         if config.identityAssertion { paths.append(config.identityAssertionKeyPath) }
+        paths.append(config.accountTokenKeyPath)
         return paths
     }
 }

@@ -190,3 +190,31 @@ final class AccountsThroughNginxTests: XCTestCase {
         XCTAssertEqual(sink.received, 3, "three resets for johndoe, nothing else")
     }
 }
+
+final class InvitesThroughNginxTests: XCTestCase {
+    func testAnInviteFromTheCommandLineIsMailedAndOpensRegistrationOnce() throws {
+        let sink = try SMTPSink()
+        defer { sink.remove() }
+        let e = try E2E(config: [
+            "registration": "invite", "mail_transport": "smtp", "smtp_url": "smtp://127.0.0.1:\(sink.port)",
+            "smtp_starttls": "false", "public_url": AccountsThroughNginxTests.publicURL, "mail_from": "noreply@example.test",
+        ])
+        defer { e.stop() }
+        let register = #"{"username":"guest","email":"guest@example.test","password":"guestpass"}"#
+        let post = { (body: String) in
+            try e.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data-binary", body, e.url("/auth/register")])
+        }
+        XCTAssertAnswer(try post(register), 400, #"{"detail":"REGISTER_INVALID_INVITE"}"#)
+        let code = try e.cli(["invite", "create", "--email", "guest@example.test"]).text.trimmingCharacters(in: .newlines)
+        e.secrets.append(code)
+        XCTAssertTrue(try e.cli(["invite", "list"]).text.contains("guest@example.test"))
+        let mailed = try sink.message(1)
+        XCTAssertEqual(mailed["rcpt_tos"] as? [String], ["guest@example.test"])
+        XCTAssertTrue((mailed["text"] as? String ?? "").contains(AccountsThroughNginxTests.publicURL + "/register?invite=" + code))
+        let withCode = String(register.dropLast()) + #","invite":"\#(code)"}"#
+        XCTAssertEqual(try post(withCode).status, 201)
+        XCTAssertAnswer(try post(withCode.replacingOccurrences(of: "guest", with: "guest2")), 400, #"{"detail":"REGISTER_INVALID_INVITE"}"#)
+        XCTAssertEqual(try e.cli(["invite", "list"]).text.split(separator: "\n").count, 1, "only the heading")
+        XCTAssertTrue(try e.cli(["user", "show", "guest"]).text.contains("me"))
+    }
+}
