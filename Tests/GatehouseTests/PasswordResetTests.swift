@@ -96,6 +96,17 @@ final class PasswordResetTests: XCTestCase {
         XCTAssertEqual(t.login("johndoe", "secret").status, 200)
     }
 
+    func testWrongTokensCountAgainstTheAddressLikeWrongPasswords() throws {
+        let t = try TestApp(TestApp.accounts.merging(["throttle_address_max_failures": "2"]) { $1 })
+        _ = t.post("/forgot-password", #"{"email":"johndoe@example.com"}"#)
+        let token = try t.mailedToken(.reset)
+        for _ in 0..<2 { XCTAssertResponse(reset(t, "ghpw_" + String(repeating: "B", count: 43)), 400, Self.bad) }
+        let refused = reset(t, token)
+        XCTAssertEqual(refused.status, 429)
+        XCTAssertEqual(t.login("johndoe", "secret").status, 429, "the same address's ban")
+        XCTAssertEqual(try t.app.store.auditEntries(event: "login.failed").map(\.detail), ["reset", "reset"])
+    }
+
     func testTheNewPasswordFollowsThePolicy() throws {
         let t = try TestApp(TestApp.accounts)
         _ = t.post("/forgot-password", #"{"email":"johndoe@example.com"}"#)

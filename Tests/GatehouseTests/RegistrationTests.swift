@@ -51,6 +51,20 @@ final class RegistrationTests: XCTestCase {
         XCTAssertEqual(try t.app.store.countUsers(), 2)
     }
 
+    func testAUsernameThatIsAnotherAccountsEmailIsRefused() throws {
+        let t = try TestApp(TestApp.accounts)
+        XCTAssertResponse(t.register("JohnDoe@example.com", "mallory@example.com"), 400, Self.exists)
+        XCTAssertEqual(t.register("ann@example.com", "Ann@example.com").status, 201, "one's own email is a fine username")
+    }
+
+    func testWrongInviteCodesCountAgainstTheAddress() throws {
+        let t = try TestApp(TestApp.accounts.merging(["registration": "invite", "throttle_address_max_failures": "2"]) { $1 })
+        let code = try t.app.accountIssuer.issue(.invite, userID: nil, email: nil, lifetime: 86400, mailTo: nil, now: t.now)
+        for _ in 0..<2 { XCTAssertEqual(t.register("fresh", "fresh@example.com", extra: #","invite":"ghi_wrong""#).status, 400) }
+        XCTAssertEqual(t.register("fresh", "fresh@example.com", extra: #","invite":"\#(code)""#).status, 429)
+        XCTAssertNil(try t.app.store.user(named: "fresh"))
+    }
+
     func testAUsernameInAnotherUnicodeFormIsRefused422() throws {
         let t = try TestApp(TestApp.accounts)
         for name in ["ｊohndoe", "johndoe\u{0301}", "jöhndoe", "john doe", "", String(repeating: "a", count: 65)] {

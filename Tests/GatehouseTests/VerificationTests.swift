@@ -72,6 +72,15 @@ final class VerificationTests: XCTestCase {
         XCTAssertEqual(try t.app.store.user(named: "johndoe")?.emailVerified, false)
     }
 
+    func testWrongTokensCountAgainstTheAddress() throws {
+        let t = try TestApp(TestApp.accounts.merging(["throttle_address_max_failures": "2"]) { $1 })
+        _ = t.post("/verify/request", #"{"email":"johndoe@example.com"}"#)
+        let token = try t.mailedToken(.verify)
+        for _ in 0..<2 { XCTAssertResponse(t.post("/verify", #"{"token":"ghv_nope"}"#), 400, Self.bad) }
+        XCTAssertEqual(t.post("/verify", #"{"token":"\#(token)"}"#).status, 429)
+        XCTAssertEqual(try t.app.store.user(named: "johndoe")?.emailVerified, false)
+    }
+
     func testATokenDiesWhenTheEmailChanges() throws {
         let t = try TestApp(TestApp.accounts)
         _ = t.post("/verify/request", #"{"email":"johndoe@example.com"}"#)

@@ -30,12 +30,15 @@ enum PasswordResetRoutes {
         let app = context.app
         let body = try context.body(ResetPassword.self)
         let now = app.now()
-        guard AccountToken.isWellFormed(body.token, .reset) else { throw badToken }
         let hash = AccountToken.hash(body.token)
-        guard let record = try app.store.accountToken(hash: hash), record.purpose == .reset, record.spentAt == nil,
-              record.expiresAt > now, let userID = record.userID, let user = try app.store.user(id: userID), !user.disabled,
-              record.passwordChangedAt == user.passwordChangedAt
-        else { throw badToken }
+        // A wrong token counts against the address like a wrong password.
+        let user = try app.throttled(context.request, username: nil, scheme: "reset") { () throws -> User in
+            guard AccountToken.isWellFormed(body.token, .reset), let record = try app.store.accountToken(hash: hash),
+                  record.purpose == .reset, record.spentAt == nil, record.expiresAt > now, let userID = record.userID,
+                  let user = try app.store.user(id: userID), !user.disabled, record.passwordChangedAt == user.passwordChangedAt
+            else { throw badToken }
+            return user
+        }
         try PasswordRules.check(body.password, code: "RESET_PASSWORD_INVALID_PASSWORD", app: app)
         let newHash = try app.hashNewPassword(body.password)
         try app.store.transaction {

@@ -12,10 +12,17 @@ enum RegistrationRoutes {
         try checkEmail(body.email)
         try app.countAccountRequest(context.request)
         let now = app.now()
-        let invite = try app.config.registration == .invite ? usableInvite(body.invite, email: body.email, app: app, now: now) : nil
+        let invite = try app.config.registration == .invite
+            ? app.throttled(context.request, username: nil, scheme: "invite") {
+                try usableInvite(body.invite, email: body.email, app: app, now: now)
+            } : nil
         try PasswordRules.check(body.password, code: "REGISTER_INVALID_PASSWORD", app: app)
         // Refused before the hash is paid for; checked again inside the transaction.
-        guard try app.store.user(named: body.username) == nil, try app.store.users(withEmail: body.email).isEmpty else {
+        // A username that is another account's email would pass for that account where names are shown.
+        let ownEmail = body.username.lowercased() == body.email.lowercased()
+        guard try app.store.user(named: body.username) == nil, try app.store.users(withEmail: body.email).isEmpty,
+              try ownEmail || app.store.users(withEmail: body.username).isEmpty
+        else {
             throw alreadyExists
         }
         let hash = try app.hashNewPassword(body.password)

@@ -40,12 +40,16 @@ enum VerificationRoutes {
         let app = context.app
         let body = try context.body(TokenBody.self)
         let now = app.now()
-        guard AccountToken.isWellFormed(body.token, .verify) else { throw badToken }
         let hash = AccountToken.hash(body.token)
-        guard let record = try app.store.accountToken(hash: hash), record.purpose == .verify, record.spentAt == nil,
-              record.expiresAt > now, let userID = record.userID, let user = try app.store.user(id: userID), !user.disabled,
-              let email = user.email, email.lowercased() == record.email?.lowercased()
-        else { throw badToken }
+        // A wrong token counts against the address like a wrong password.
+        let user = try app.throttled(context.request, username: nil, scheme: "verify") { () throws -> User in
+            guard AccountToken.isWellFormed(body.token, .verify), let record = try app.store.accountToken(hash: hash),
+                  record.purpose == .verify, record.spentAt == nil, record.expiresAt > now, let userID = record.userID,
+                  let user = try app.store.user(id: userID), !user.disabled,
+                  let email = user.email, email.lowercased() == record.email?.lowercased()
+            else { throw badToken }
+            return user
+        }
         if user.emailVerified { throw alreadyVerified }
         try app.store.transaction {
             guard try app.store.spendAccountToken(hash: hash, now: now) else { throw badToken }
