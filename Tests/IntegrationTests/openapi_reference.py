@@ -294,6 +294,7 @@ async def check(
     role: str | None = None,
     permission: str | None = None,
     user: str | None = None,
+    verified: str | None = None,
 ):
     return None
 

@@ -58,7 +58,7 @@ extension App {
                   handler: AdminRoutes.delete),
             Route("GET", "/check", name: "check",
                   security: schemes.user(scopes: [], activeUser: false, keysInQueryAndCookie: true, sessionCookie: true),
-                  parameters: ["scope", "role", "permission", "user"].map {
+                  parameters: ["scope", "role", "permission", "user", "verified"].map {
                       .init($0, in: .query, .optional(.string()), default: .null)
                   },
                   status: 204, response: .empty, errors: [403], handler: CheckRoutes.check),
