@@ -191,3 +191,30 @@ final class RegistrationTests: XCTestCase {
         }
     }
 }
+
+/// The account routes in /openapi.json, derived from their declarations.
+final class AccountOpenAPITests: XCTestCase {
+    func testTheDocumentListsTheAccountRoutesWithTheirStatuses() throws {
+        let t = try TestApp(TestApp.accounts.merging(["registration": "invite"]) { $1 })
+        let doc = try JSON.parse(t.request("GET", "/openapi.json").body)
+        func statuses(_ path: String, _ method: String) -> [String] {
+            guard case let .object(members)? = doc["paths"]?[path]?[method]?["responses"] else { return [] }
+            return members.map(\.0).sorted()
+        }
+        XCTAssertEqual(statuses("/register", "post"), ["201", "400", "422", "429", "503"])
+        XCTAssertEqual(statuses("/invites", "post"), ["201", "400", "401", "403", "422", "503"])
+        XCTAssertEqual(statuses("/forgot-password", "post"), ["202", "422", "429"])
+        XCTAssertEqual(statuses("/verify/request", "post"), ["202", "422", "429"])
+        XCTAssertEqual(statuses("/verify", "post"), ["200", "400", "422"])
+        XCTAssertEqual(statuses("/reset-password", "post"), ["200", "400", "422", "503"])
+        XCTAssertEqual(statuses("/users/me/", "patch"), ["200", "400", "401", "422", "429", "503"])
+        XCTAssertEqual(doc["components"]?["schemas"]?["UserCreate"]?["required"], ["username", "email", "password"])
+    }
+
+    func testClosedAndWithoutMailTheyAreAbsent() throws {
+        let doc = try JSON.parse(try TestApp().request("GET", "/openapi.json").body)
+        for path in ["/register", "/invites", "/forgot-password", "/reset-password", "/verify", "/verify/request"] {
+            XCTAssertNil(doc["paths"]?[path], path)
+        }
+    }
+}
