@@ -215,6 +215,10 @@ final class InvitesThroughNginxTests: XCTestCase {
         XCTAssertEqual(try post(withCode).status, 201)
         XCTAssertAnswer(try post(withCode.replacingOccurrences(of: "guest", with: "guest2")), 400, #"{"detail":"REGISTER_INVALID_INVITE"}"#)
         XCTAssertEqual(try e.cli(["invite", "list"]).text.split(separator: "\n").count, 1, "only the heading")
-        XCTAssertTrue(try e.cli(["user", "show", "guest"]).text.contains("me"))
+        XCTAssertTrue(try e.cli(["user", "show", "guest"]).text.contains("scopes:            me\n"))
+        XCTAssertTrue(try e.cli(["user", "show", "guest"]).text.contains("email verified:    no\n"))
+        XCTAssertEqual(try e.cli(["user", "verify-email", "guest"]).text, "verified guest@example.test of 'guest'\n")
+        XCTAssertFalse(try e.cli(["user", "show", "guest"]).text.contains("email verified:    no\n"))
+        XCTAssertEqual(try e.get("/auth/check?verified=true", [], ["-u", "guest:guestpass"]).status, 204)
     }
 }
