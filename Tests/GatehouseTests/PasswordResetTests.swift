@@ -107,6 +107,17 @@ final class PasswordResetTests: XCTestCase {
         XCTAssertEqual(try t.app.store.auditEntries(event: "login.failed").map(\.detail), ["reset", "reset"])
     }
 
+    func testATokenChangesOnlyTheAccountItWasMailedFor() throws {
+        let t = try TestApp(TestApp.accounts)
+        try t.addUser("mallory", "mallorypass", email: "mallory@example.com", scopes: ["me"])
+        _ = t.post("/forgot-password", #"{"email":"mallory@example.com"}"#)
+        let mallorys = try t.mailedToken(.reset)
+        XCTAssertEqual(try t.messages(.reset).map(\.recipient), ["mallory@example.com"])
+        XCTAssertEqual(t.post("/reset-password", #"{"token":"\#(mallorys)","password":"brandnew1","username":"johndoe"}"#).status, 200)
+        XCTAssertEqual(t.login("johndoe", "secret").status, 200, "johndoe keeps his password")
+        XCTAssertEqual(t.login("mallory", "brandnew1").status, 200)
+    }
+
     func testTheNewPasswordFollowsThePolicy() throws {
         let t = try TestApp(TestApp.accounts)
         _ = t.post("/forgot-password", #"{"email":"johndoe@example.com"}"#)

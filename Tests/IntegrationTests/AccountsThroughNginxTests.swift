@@ -6,9 +6,12 @@ import XCTest
 final class SMTPSink {
     let port: Int
     let folder: String
+    /// USER:PASSWORD that AUTH must present, when set.
+    let auth: String?
     private var process: Process?
 
-    init() throws {
+    init(auth: String? = nil) throws {
+        self.auth = auth
         port = try Harness.freePort()
         folder = NSTemporaryDirectory() + "gatehouse-smtp-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -19,7 +22,7 @@ final class SMTPSink {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("smtp_sink.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try TestPython.path())
-        process.arguments = [script, String(port), folder]
+        process.arguments = [script, String(port), folder] + (auth.map { [$0] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: try Harness.createFile(folder + "/sink.log"))
         try process.run()
@@ -188,6 +191,65 @@ final class AccountsThroughNginxTests: XCTestCase {
         _ = try sink.message(3)
         usleep(3_000_000)
         XCTAssertEqual(sink.received, 3, "three resets for johndoe, nothing else")
+    }
+}
+
+final class SMTPTransportThroughNginxTests: XCTestCase {
+    func start(_ sink: SMTPSink, _ extra: [String: String]) throws -> E2E {
+        try E2E(config: [
+            "mail_transport": "smtp", "smtp_url": "smtp://127.0.0.1:\(sink.port)", "public_url": AccountsThroughNginxTests.publicURL,
+            "mail_from": "noreply@example.test", "mail_max_attempts": "1",
+        ].merging(extra) { $1 })
+    }
+
+    func forgot(_ e: E2E) throws {
+        let r = try e.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data-binary", #"{"username":"johndoe"}"#,
+                            e.url("/auth/forgot-password")])
+        XCTAssertEqual(r.status, 202)
+    }
+
+    func failedList(_ e: E2E) throws -> String {
+        let deadline = Date().addingTimeInterval(30)
+        var listed = ""
+        repeat {
+            usleep(200_000)
+            listed = try e.cli(["mail", "list", "--state", "failed"]).text
+        } while !listed.contains("johndoe@example.com") && Date() < deadline
+        return listed
+    }
+
+    func testSTARTTLSIsRequiredByDefaultAndAServerWithoutItGetsNothing() throws {
+        let sink = try SMTPSink()
+        defer { sink.remove() }
+        let e = try start(sink, [:])
+        defer { e.stop() }
+        try forgot(e)
+        let listed = try failedList(e)
+        XCTAssertTrue(listed.contains("smtp: "), listed)
+        XCTAssertTrue(listed.lowercased().contains("ssl") || listed.lowercased().contains("tls"), listed)
+        XCTAssertEqual(sink.received, 0)
+    }
+
+    func testAUTHWithThePasswordFileAndNoPasswordInTheLog() throws {
+        let password = "smtp-Secret-\(UUID().uuidString.prefix(8))"
+        let sink = try SMTPSink(auth: "relay:" + password)
+        defer { sink.remove() }
+        let passwordFile = sink.folder + "/smtp-password"
+        try (password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        let e = try start(sink, ["smtp_starttls": "false", "smtp_user": "relay", "smtp_password_file": passwordFile])
+        defer { e.stop() }
+        try forgot(e)
+        XCTAssertEqual(try sink.message(1)["rcpt_tos"] as? [String], ["johndoe@example.com"])
+        XCTAssertEqual(try String(contentsOfFile: sink.folder + "/auth.log", encoding: .utf8), "ok relay\n")
+        XCTAssertFalse(e.h.serverLog().contains(password))
+        XCTAssertFalse(try e.cli(["config", "show"]).text.contains(password))
+
+        // A wrong password: refused by the server, the message failed, nothing delivered.
+        try ("wrong\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        try forgot(e)
+        XCTAssertTrue(try failedList(e).contains("reset"))
+        XCTAssertEqual(sink.received, 1)
+        XCTAssertFalse(e.h.serverLog().contains(password))
     }
 }
 

@@ -3,7 +3,9 @@ written to FOLDER as N.eml (as received) and N.json (the envelope and what Pytho
 package reads from it: headers, the plain-text and HTML parts). FOLDER/ready appears once it
 listens. Runs until SIGTERM.
 
-Usage: python smtp_sink.py PORT FOLDER
+Usage: python smtp_sink.py PORT FOLDER [USER:PASSWORD]
+With USER:PASSWORD, AUTH (PLAIN or LOGIN, allowed without TLS here) is required and only
+that pair is accepted; each attempt is appended to FOLDER/auth.log as "ok USER" or "refused".
 """
 
 import email
@@ -15,6 +17,7 @@ import sys
 import threading
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Sink:
@@ -50,9 +53,25 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
+class Authenticator:
+    def __init__(self, folder, pair):
+        self.log = os.path.join(folder, "auth.log")
+        self.user, self.password = pair.split(":", 1)
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.user
+              and auth_data.password.decode() == self.password)
+        with open(self.log, "a") as f:
+            f.write(f"ok {self.user}\n" if ok else "refused\n")
+        return AuthResult(success=ok)
+
+
 def main():
     port, folder = int(sys.argv[1]), sys.argv[2]
-    controller = Controller(Sink(folder), hostname="127.0.0.1", port=port)
+    auth = {}
+    if len(sys.argv) > 3:
+        auth = dict(authenticator=Authenticator(folder, sys.argv[3]), auth_required=True, auth_require_tls=False)
+    controller = Controller(Sink(folder), hostname="127.0.0.1", port=port, **auth)
     controller.start()
     open(os.path.join(folder, "ready"), "w").close()
     stop = threading.Event()
