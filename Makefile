@@ -68,9 +68,11 @@ release: deps
 run: release
 	PORT=$(PORT) nginx/run-dev
 
+# The library's tests, then again with every store in a private PostgreSQL (GH_TEST_STORE).
 unit: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing --filter GatehouseTests
+	GH_TEST_STORE=postgresql $(SWIFT) test --skip-build --disable-swift-testing --filter GatehouseTests
 
 EXAMPLE := Examples/ProtectedReports
 
@@ -83,6 +85,7 @@ test: deps venv deb example
 	GH_TEST_PYTHON=$(PY) GH_TEST_DEB=$$(cat $(DEB_NAME)) \
 		GH_EXAMPLE_BIN=$$($(SWIFT) build --package-path $(EXAMPLE) --show-bin-path)/protected-reports \
 		$(SWIFT) test --skip-build --disable-swift-testing
+	GH_TEST_STORE=postgresql $(SWIFT) test --skip-build --disable-swift-testing --filter GatehouseTests
 	$(MAKE) fuzz-bounded
 
 # libFuzzer + AddressSanitizer over every parser (Tests/Fuzz): each target FUZZ_SECONDS long,

@@ -19,10 +19,11 @@ let package = Package(
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CXCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CPostgreSQL", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(
             name: "Gatehouse",
             dependencies: [
-                "CSQLite", "COpenSSL", "CArgon2", "CXCrypt",
+                "CSQLite", "CPostgreSQL", "COpenSSL", "CArgon2", "CXCrypt",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -40,8 +41,10 @@ let package = Package(
             plugins: ["BuildCommit"]
         ),
         .plugin(name: "BuildCommit", capability: .buildTool()),
-        .testTarget(name: "GatehouseTests", dependencies: ["Gatehouse", "GatehouseServer"]),
+        .target(name: "PostgreSQLSupport", path: "Tests/PostgreSQLSupport"),
+        .testTarget(name: "GatehouseTests", dependencies: ["Gatehouse", "GatehouseServer", "PostgreSQLSupport"]),
         .testTarget(name: "GatehouseServerTests", dependencies: ["Gatehouse", "GatehouseServer"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Gatehouse"], exclude: ["openapi_reference.py", "smtp_sink.py"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Gatehouse", "PostgreSQLSupport"],
+                    exclude: ["openapi_reference.py", "smtp_sink.py"]),
     ]
 )

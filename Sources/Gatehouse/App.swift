@@ -61,7 +61,8 @@ public final class App {
     ) throws {
         self.config = config
         self.hashLimiter = hashLimiter
-        self.failureLedger = failureLedger ?? LocalFailureLedger()
+        // Nodes that share a PostgreSQL database share its ledger, whatever this process was given.
+        self.failureLedger = store.isPostgreSQL ? StoreFailureLedger(store: store) : failureLedger ?? LocalFailureLedger()
         self.store = store
         self.keys = keys
         self.logger = logger
@@ -85,7 +86,7 @@ public final class App {
                             hashLimiter: (any HashLimiter)? = nil, failureLedger: (any FailureLedger)? = nil,
                             authenticator: Authenticator = .standard(),
                             extraRoutes: (Schemes) -> [Route] = { _ in [] }) throws -> App {
-        let store = try Store.open(path: config.databasePath)
+        let store = try Store.open(config: config)
         let keys = try JWTKeySet.load(config: config)
         return try App(config: config, store: store, keys: keys, logger: logger, hashLimiter: hashLimiter,
                        failureLedger: failureLedger, authenticator: authenticator, extraRoutes: extraRoutes)
@@ -96,10 +97,11 @@ public final class App {
     /// Returns what the operator should hear about: a database others may read.
     @discardableResult
     public static func prepare(config: Config) throws -> [String] {
-        _ = try Store.open(path: config.databasePath)
+        _ = try Store.open(config: config)
         _ = try JWTKeySet.load(config: config)
         _ = try IdentityAssertion.load(config: config)
         _ = try AccountToken.loadKey(config: config)
+        if config.databaseIsPostgreSQL { return [] }
         return SecretStrength.exposure(of: config.databasePath).map { ["database \(config.databasePath): \($0)"] } ?? []
     }
 
@@ -154,6 +156,8 @@ public final class App {
                 return response
             } catch let error as HTTPError {
                 return (route.name == "check" ? error.forAuthRequest() : error).response
+            } catch let StoreError.invalid(why) {
+                return HTTPError(400, why).response
             } catch {
                 let number = failures.add(1, ordering: .relaxed).newValue
                 logger.error("request \(getpid())-\(number) \(request.method) \(route.path) failed: \(error)")

@@ -53,7 +53,8 @@ public enum Privileges {
     /// The files `serve` prepares before it drops privileges.
     public static func ownedFiles(_ config: Config) -> [String] {
         let database = config.databasePath
-        var paths = [config.dataDir, database, database + "-wal", database + "-shm"]
+        var paths = [config.dataDir]
+        if !config.databaseIsPostgreSQL { paths += [database, database + "-wal", database + "-shm"] }
         if config.secretKey == nil && config.jwtAlgorithm.family == .hmac { paths.append(config.secretKeyPath) }
         if config.identityAssertion { paths.append(config.identityAssertionKeyPath) }
         paths.append(config.accountTokenKeyPath)

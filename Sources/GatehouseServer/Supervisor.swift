@@ -252,7 +252,7 @@ public final class Supervisor {
         guard config.auditRetentionDays > 0 else { return }
         do {
             let before = Store.now() - Int64(config.auditRetentionDays) * 86400
-            let removed = try Store.open(path: config.databasePath).pruneAudit(before: before)
+            let removed = try Store.open(config: config).pruneAudit(before: before)
             if removed > 0 { logger.info("audit: pruned \(removed) rows older than \(config.auditRetentionDays) days") }
         } catch {
             logger.error("audit: pruning failed: \(error)")

@@ -15,7 +15,7 @@ struct ConfigOptions: ParsableArguments {
     /// Loads the configuration and opens (creating and migrating when needed) the database.
     func openStore() throws -> (Config, Store) {
         let config = try loadConfig()
-        return (config, try Store.open(path: config.databasePath))
+        return (config, try Store.open(config: config))
     }
 }
 

@@ -11,7 +11,7 @@ struct MigrateCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.loadConfig()
-        let store = try Store.open(path: config.databasePath)
-        print("\(config.databasePath): schema version \(store.schemaVersion)")
+        let store = try Store.open(config: config)
+        print("\(store.path): schema version \(store.schemaVersion)")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import XCTest
 @testable import Gatehouse
+import PostgreSQLSupport
 
 /// An App over a fresh store in a temp folder, cheap Argon2 parameters and a fixed clock.
 /// Throttling is off unless a test sets it: other suites send many wrong credentials on purpose.
@@ -10,8 +11,9 @@ final class TestApp {
     let app: App
     var clock: Int64 = 1_800_000_000
 
+    /// `demoUsers: false` for a second node over the same database (`settings["database"]`).
     init(_ settings: [String: String] = [:], logger: Logger = TestApp.quietLogger,
-         failureLedger: (any FailureLedger)? = nil) throws {
+         failureLedger: (any FailureLedger)? = nil, demoUsers: Bool = true) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("gh-test-\(UUID().uuidString)").path
         var env = [
             "GATEHOUSE_DATA_DIR": dir, "GATEHOUSE_DEMO": "true",
@@ -20,14 +22,16 @@ final class TestApp {
             "GATEHOUSE_PASSWORD_MIN_LENGTH": "6",
             "GATEHOUSE_THROTTLE_ADDRESS_MAX_FAILURES": "0", "GATEHOUSE_THROTTLE_USER_MAX_FAILURES": "0",
         ]
+        if settings["database"] == nil, PostgreSQLServer.enabled { env["GATEHOUSE_DATABASE"] = try PostgreSQLServer.shared().createDatabase() }
         for (k, v) in settings { env["GATEHOUSE_" + k.uppercased()] = v }
         let config = try Config.load(file: nil, environment: env)
-        let store = try Store.open(path: config.databasePath)
+        let store = try Store.open(config: config)
         let keys = try JWTKeySet.load(config: config)
         let box = ClockBox()
         app = try App(config: config, store: store, keys: keys, logger: logger, now: { box.value }, failureLedger: failureLedger)
         self.box = box
         box.value = clock
+        guard demoUsers else { return }
         try addUser("johndoe", "secret", fullName: "John Doe", email: "johndoe@example.com", scopes: ["me", "items"])
         try addUser("alice", "secretalice", fullName: "Alice Chains", email: "alicechains@example.com",
                     scopes: ["me", "items"], disabled: true)

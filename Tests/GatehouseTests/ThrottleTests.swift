@@ -1,5 +1,6 @@
 import XCTest
 @testable import Gatehouse
+import PostgreSQLSupport
 
 /// Throttling through App.handle: /token, HTTP Basic, API keys and /check.
 final class ThrottleTests: XCTestCase {
@@ -91,6 +92,7 @@ final class ThrottleTests: XCTestCase {
     }
 
     func testASuccessOnlyReadsTheLedger() throws {
+        if PostgreSQLServer.enabled { return try successOnlyReadsTheStoreLedger() }
         let ledger = CountingLedger()
         let t = try TestApp(["throttle_address_max_failures": "5", "throttle_user_max_failures": "5"], failureLedger: ledger)
         XCTAssertEqual(t.login(from: "192.0.2.5").status, 200)
@@ -99,6 +101,17 @@ final class ThrottleTests: XCTestCase {
         XCTAssertGreaterThan(ledger.reads.load(ordering: .relaxed), 0)
         XCTAssertEqual(t.login("johndoe", "wrong", from: "192.0.2.5").status, 400)
         XCTAssertEqual(ledger.updates.load(ordering: .relaxed), 2, "one failure: the address and the username")
+    }
+
+    /// Nodes sharing PostgreSQL keep the ledger in its throttle_failures table.
+    func successOnlyReadsTheStoreLedger() throws {
+        let t = try TestApp(["throttle_address_max_failures": "5", "throttle_user_max_failures": "5"])
+        func rows() throws -> Int64 { try t.app.store.connection.integer("SELECT COUNT(*) FROM throttle_failures") }
+        XCTAssertEqual(t.login(from: "192.0.2.5").status, 200)
+        XCTAssertEqual(t.request("GET", "/users/me/", headers: [("Authorization", TestApp.basic("johndoe", "secret"))], from: "192.0.2.5").status, 200)
+        XCTAssertEqual(try rows(), 0)
+        XCTAssertEqual(t.login("johndoe", "wrong", from: "192.0.2.5").status, 400)
+        XCTAssertEqual(try rows(), 2, "one failure: the address and the username")
     }
 }
 

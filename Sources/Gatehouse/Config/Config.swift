@@ -27,6 +27,7 @@ public struct Config: Sendable {
     // Store and files
     public var dataDir = "/var/lib/gatehouse"
     public var database: String? = nil  // default: <data_dir>/gatehouse.sqlite3
+    public var databasePasswordFile: String? = nil
 
     // Tokens
     public var secretKey: String? = nil
@@ -148,6 +149,17 @@ public struct Config: Sendable {
     }
 
     public var databasePath: String { database ?? dataDir + "/gatehouse.sqlite3" }
+    /// `database = postgresql://…` (or `postgres://…`): the store is PostgreSQL.
+    public var databaseIsPostgreSQL: Bool {
+        guard let database else { return false }
+        return database.hasPrefix("postgresql://") || database.hasPrefix("postgres://")
+    }
+
+    /// The PostgreSQL password from `database_password_file`, when set (a 0600 file).
+    public func databasePassword() throws(ConfigError) -> String? {
+        guard let databasePasswordFile else { return nil }
+        return String(decoding: try SecretFile.read(path: databasePasswordFile), as: UTF8.self)
+    }
     public var secretKeyPath: String { secretKeyFile ?? dataDir + "/secret_key" }
     public var workerCount: Int { workers > 0 ? workers : max(1, ProcessInfo.processInfo.activeProcessorCount) }
     public var loginWorkerCount: Int { loginWorkers > 0 ? loginWorkers : max(1, ProcessInfo.processInfo.activeProcessorCount) }

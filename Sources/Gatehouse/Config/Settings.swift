@@ -32,7 +32,9 @@ extension Config {
         SettingSection(title: "Store and files", settings: [
             Setting("data_dir", \.dataDir, .path, help: "Folder of the database and the generated secret (0700)."),
             Setting("database", \.database, SettingType.file.orEmpty(), default: "<data_dir>/gatehouse.sqlite3",
-                    help: "The SQLite database file (0600)."),
+                    help: "The SQLite database file (0600), or postgresql://… for PostgreSQL (several nodes)."),
+            Setting("database_password_file", \.databasePasswordFile, SettingType.file.orEmpty(),
+                    help: "File of the PostgreSQL password (0600), kept out of the connection string."),
         ]),
         SettingSection(title: "Tokens", settings: [
             Setting("secret_key", \.secretKey, SettingType.hmacSecret.orUnset(), secret: true, default: "read from secret_key_file",

@@ -72,8 +72,8 @@ extension Store {
     package func revokeAPIKey(id: String, userID: Int64? = nil, now: Int64 = Store.now()) throws -> Bool {
         try locked {
             try connection.run(
-                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND (? IS NULL OR user_id = ?)",
-                [.int(now), .text(id), .optional(userID), .optional(userID)]) == 1
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2 AND (user_id = ?3 OR ?3 IS NULL)",
+                [.int(now), .text(id), .optional(userID)]) == 1
         }
     }
 

@@ -19,9 +19,9 @@ extension Store {
         try locked {
             try connection.query(
                 "SELECT id, time, event, user_id, username, actor, address, request_id, outcome, detail FROM audit "
-                    + "WHERE (?1 IS NULL OR username = ?1 COLLATE NOCASE OR actor = ?1 COLLATE NOCASE) "
-                    + "AND (?2 IS NULL OR event = ?2 OR substr(event, 1, length(?2) + 1) = ?2 || '.') "
-                    + "AND (?3 IS NULL OR time >= ?3) ORDER BY id DESC LIMIT ?4",
+                    + "WHERE (username = ?1 COLLATE NOCASE OR actor = ?1 COLLATE NOCASE OR ?1 IS NULL) "
+                    + "AND (event = ?2 OR substr(event, 1, length(?2) + 1) = ?2 || '.' OR ?2 IS NULL) "
+                    + "AND (time >= ?3 OR ?3 IS NULL) ORDER BY id DESC LIMIT ?4",
                 [.optional(username), .optional(event), .optional(since), .int(Int64(limit))]
             ) { row in
                 var entry = AuditEntry(

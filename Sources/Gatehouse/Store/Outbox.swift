@@ -48,13 +48,12 @@ extension Store {
     @discardableResult
     package func enqueue(_ message: OutboxMessage) throws -> Int64 {
         try locked {
-            _ = try connection.run(
+            try connection.insert(
                 "INSERT INTO outbox (kind, recipient, username, full_name, nonce, state, attempts, created_at, next_attempt_at) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                    + "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id",
                 [.text(message.kind.rawValue), .text(message.recipient), .text(message.username), .text(message.fullName),
                  message.nonce.map(SQLValue.blob) ?? .null, .text(message.state.rawValue), .int(message.createdAt),
                  .int(message.nextAttemptAt)])
-            return connection.lastInsertRowID
         }
     }
 
@@ -65,8 +64,7 @@ extension Store {
 
     /// Every message kept, or those in one state, newest last.
     package func outboxMessages(state: OutboxMessage.State? = nil) throws -> [OutboxMessage] {
-        try outbox(where: "(? IS NULL OR state = ?) AND state <> 'discarded' ORDER BY id",
-                   [.optional(state?.rawValue), .optional(state?.rawValue)])
+        try outbox(where: "(state = ?1 OR ?1 IS NULL) AND state <> 'discarded' ORDER BY id", [.optional(state?.rawValue)])
     }
 
     /// Delivered: the nonce goes, so that not even the key holder can derive the token again.
@@ -92,8 +90,8 @@ extension Store {
     package func retryMessages(id: Int64?, now: Int64) throws -> Int {
         try locked {
             try connection.run(
-                "UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_at = ? WHERE state = 'failed' AND (? IS NULL OR id = ?)",
-                [.int(now), .optional(id), .optional(id)])
+                "UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_at = ?1 WHERE state = 'failed' AND (id = ?2 OR ?2 IS NULL)",
+                [.int(now), .optional(id)])
         }
     }
 
@@ -102,8 +100,8 @@ extension Store {
     package func purgeMessages(failed: Bool, before: Int64? = nil) throws -> Int {
         try locked {
             try connection.run(
-                "DELETE FROM outbox WHERE (state IN ('sent', 'discarded') OR (? AND state = 'failed')) AND (? IS NULL OR created_at < ?)",
-                [.int(failed ? 1 : 0), .optional(before), .optional(before)])
+                "DELETE FROM outbox WHERE (state IN ('sent', 'discarded') OR (?1 = 1 AND state = 'failed')) AND (created_at < ?2 OR ?2 IS NULL)",
+                [.int(failed ? 1 : 0), .optional(before)])
         }
     }
 

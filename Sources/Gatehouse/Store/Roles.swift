@@ -76,7 +76,7 @@ extension Store {
                     throw StoreError.notFound("user #\(userID)")
                 }
                 try connection.run(
-                    "INSERT OR IGNORE INTO user_roles (user_id, role_name) VALUES (?, ?)", [.int(userID), .text(role)])
+                    "INSERT INTO user_roles (user_id, role_name) VALUES (?, ?) ON CONFLICT DO NOTHING", [.int(userID), .text(role)])
             }
         }
     }

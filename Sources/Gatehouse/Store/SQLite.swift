@@ -1,47 +1,10 @@
 import CSQLite
 import Foundation
 
-/// A value bound to a `?` parameter. SQL text is always a constant; values only ever travel as these.
-enum SQLValue {
-    case int(Int64)
-    case text(String)
-    case blob([UInt8])
-    case null
-
-    static func optional(_ s: String?) -> SQLValue { s.map(SQLValue.text) ?? .null }
-    static func optional(_ n: Int64?) -> SQLValue { n.map(SQLValue.int) ?? .null }
-}
-
-/// One row of a result, read by column index.
-struct SQLRow {
-    let statement: OpaquePointer
-
-    func isNull(_ i: Int32) -> Bool { sqlite3_column_type(statement, i) == SQLITE_NULL }
-    func int(_ i: Int32) -> Int64 { sqlite3_column_int64(statement, i) }
-    func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
-    func text(_ i: Int32) -> String {
-        guard let p = sqlite3_column_text(statement, i) else { return "" }
-        let n = Int(sqlite3_column_bytes(statement, i))
-        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
-    }
-    func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
-    func blob(_ i: Int32) -> [UInt8] {
-        let n = Int(sqlite3_column_bytes(statement, i))
-        guard n > 0, let p = sqlite3_column_blob(statement, i) else { return [] }
-        return Array(UnsafeRawBufferPointer(start: p, count: n))
-    }
-}
-
-/// What a cache of rows remembers it was filled under.
-struct ChangeStamp: Equatable {
-    var dataVersion: Int64
-    var localWrites: Int
-    static let never = ChangeStamp(dataVersion: -1, localWrites: -1)
-}
-
 /// One SQLite connection: WAL, a busy timeout, foreign keys on, and a prepared
 /// statement cached per SQL text. Not thread-safe by itself; `Store` serialises access.
-final class SQLiteConnection {
+final class SQLiteConnection: SQLDatabase {
+    let dialect = SQLDialect.sqlite
     private let db: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
     private var transactionDepth = 0
@@ -84,7 +47,7 @@ final class SQLiteConnection {
 
     /// Runs a statement that returns no rows; the number of rows it changed.
     @discardableResult
-    func run(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> Int {
+    func run(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> Int {
         localWrites &+= 1
         let statement = try prepared(sql, values)
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
@@ -93,7 +56,7 @@ final class SQLiteConnection {
         return Int(sqlite3_changes(db))
     }
 
-    func query<T>(_ sql: String, _ values: [SQLValue] = [], _ read: (SQLRow) -> T) throws(StoreError) -> [T] {
+    func query<T>(_ sql: String, _ values: [SQLValue], _ read: (SQLRow) -> T) throws(StoreError) -> [T] {
         let statement = try prepared(sql, values)
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
         var rows: [T] = []
@@ -101,7 +64,7 @@ final class SQLiteConnection {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { return rows }
             guard rc == SQLITE_ROW else { throw failure(rc) }
-            rows.append(read(SQLRow(statement: statement)))
+            rows.append(read(SQLRow(.sqlite(statement))))
         }
     }
 
@@ -121,8 +84,6 @@ final class SQLiteConnection {
         guard rc == SQLITE_ROW else { throw failure(rc) }
         return sqlite3_column_int64(statement, 0)
     }
-
-    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
 
     /// Runs `body` in one IMMEDIATE transaction (nested calls join the outer one);
     /// any error rolls everything back.

@@ -85,8 +85,8 @@ extension Store {
     package func endSession(id: String, userID: Int64? = nil, reason: SessionEnd, now: Int64) throws -> Bool {
         try locked {
             try connection.run(
-                "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL AND (? IS NULL OR user_id = ?)",
-                [.int(now), .text(reason.rawValue), .text(id), .optional(userID), .optional(userID)]) == 1
+                "UPDATE sessions SET ended_at = ?1, end_reason = ?2 WHERE id = ?3 AND ended_at IS NULL AND (user_id = ?4 OR ?4 IS NULL)",
+                [.int(now), .text(reason.rawValue), .text(id), .optional(userID)]) == 1
         }
     }
 
@@ -95,7 +95,7 @@ extension Store {
     package func endSessions(userID: Int64, except: String? = nil, reason: SessionEnd, now: Int64) throws -> Int {
         try locked {
             try connection.run(
-                "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?",
+                "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL AND id IS DISTINCT FROM ?",
                 [.int(now), .text(reason.rawValue), .int(userID), .optional(except)])
         }
     }
@@ -118,7 +118,7 @@ extension Store {
 
     package func insertRefreshToken(hash: [UInt8], sessionID: String, now: Int64) throws {
         try locked {
-            try connection.run("INSERT OR IGNORE INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)",
+            try connection.run("INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                [.blob(hash), .text(sessionID), .int(now)])
         }
     }

@@ -7,6 +7,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A value the store refuses before any SQL runs (a username, scope or role name).
     case invalid(String)
     case sqlite(code: Int32, message: String)
+    case postgresql(state: String, message: String)
+    /// The database cannot be reached (PostgreSQL down, connection lost): try again later.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -14,14 +17,17 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .notFound(what): return "\(what) not found"
         case let .invalid(why): return why
         case let .sqlite(code, message): return "database error \(code): \(message)"
+        case let .postgresql(state, message): return "database error \(state): \(message)"
+        case let .unavailable(why): return "database unavailable: \(why)"
         }
     }
 }
 
-/// Users, roles and API keys in one SQLite file. One connection; every call is
-/// serialised by a lock so the store can be shared, though each worker owns its own.
+/// Users, roles, keys, sessions and the audit trail: in one SQLite file, or in PostgreSQL
+/// for several nodes. One connection; every call is serialised by a lock so the store can be
+/// shared, though each worker owns its own.
 public final class Store {
-    let connection: SQLiteConnection
+    let connection: any SQLDatabase
     private let lock = NSRecursiveLock()
     /// Users by name, valid while the connection's change stamp is the one recorded.
     var userCache: (stamp: ChangeStamp, users: [String: User]) = (.never, [:])
@@ -32,7 +38,7 @@ public final class Store {
     private var inRequest = false
     public let path: String
 
-    private init(path: String, connection: SQLiteConnection) {
+    private init(path: String, connection: any SQLDatabase) {
         self.path = path
         self.connection = connection
     }
@@ -52,6 +58,23 @@ public final class Store {
         try store.migrate()
         return store
     }
+
+    /// Connects and migrates. `url` is a libpq connection string (`postgresql://…`, or
+    /// `postgresql:///gatehouse?host=/run/postgresql`); it and the password stay out of every message.
+    public static func open(postgresql url: String, password: String?) throws -> Store {
+        let connection = try PostgreSQLConnection(url: url, password: password)
+        let store = Store(path: connection.displayName, connection: connection)
+        try store.migrate()
+        return store
+    }
+
+    /// The store the configuration names.
+    public static func open(config: Config) throws -> Store {
+        guard config.databaseIsPostgreSQL else { return try open(path: config.databasePath) }
+        return try open(postgresql: config.databasePath, password: try config.databasePassword())
+    }
+
+    public var isPostgreSQL: Bool { connection.dialect == .postgresql }
 
     private static func makeDirectory(_ directory: String) throws {
         var isDirectory: ObjCBool = false
@@ -160,10 +183,11 @@ public final class Store {
     }
 
     static func isUniqueViolation(_ error: any Error) -> Bool {
-        if case let .sqlite(code, _) = error as? StoreError {
-            return code == constraintUnique || code == constraintPrimaryKey
+        switch error as? StoreError {
+        case let .sqlite(code, _)?: return code == constraintUnique || code == constraintPrimaryKey
+        case let .postgresql(state, _)?: return state == "23505"
+        default: return false
         }
-        return false
     }
 
     // Extended result codes (sqlite3.h macros that Swift does not import).

@@ -84,19 +84,20 @@ extension Store {
         try Store.checkScopes(scopes)
         let scopes = Store.unique(scopes)
         return try locked {
+            let id: Int64
             do {
-                try connection.run(
+                id = try connection.insert(
                     """
                     INSERT INTO users (username, email, full_name, password_hash, disabled, scopes,
                                        created_at, updated_at, password_changed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                     """,
                     [.text(username), .optional(email), .optional(fullName), .text(passwordHash), .int(disabled ? 1 : 0),
                      .text(Store.joinList(scopes)), .int(now), .int(now), .int(now)])
             } catch let error where Store.isUniqueViolation(error) {
                 throw StoreError.duplicate("user '\(username)'")
             }
-            return User(id: connection.lastInsertRowID, username: username, email: email, fullName: fullName,
+            return User(id: id, username: username, email: email, fullName: fullName,
                         passwordHash: passwordHash, disabled: disabled, scopes: scopes, roles: [], createdAt: now,
                         updatedAt: now, passwordChangedAt: now)
         }
@@ -121,7 +122,7 @@ extension Store {
                     """
                     UPDATE users SET email = ?, full_name = ?, disabled = ?, scopes = ?, updated_at = ?,
                                      credential_version = credential_version + ?,
-                                     email_verified_at = CASE WHEN ? THEN NULL ELSE email_verified_at END WHERE id = ?
+                                     email_verified_at = CASE WHEN ? = 1 THEN NULL ELSE email_verified_at END WHERE id = ?
                     """,
                     [.optional(user.email), .optional(user.fullName), .int(user.disabled ? 1 : 0),
                      .text(Store.joinList(scopes)), .int(now), .int(narrowed ? 1 : 0), .int(emailChanged ? 1 : 0),

@@ -28,6 +28,13 @@ public protocol FailureLedger: Sendable {
     func record(_ key: UInt64, now: Int64) -> FailureRecord?
     /// Replaces the key's record with `change(current)`.
     func update(_ key: UInt64, now: Int64, _ change: (FailureRecord?) -> FailureRecord)
+    /// Whether other processes that did not fork from this one read the same records (nodes
+    /// sharing a database): then keys must not depend on the process's random hash seed.
+    var sharedAcrossNodes: Bool { get }
+}
+
+extension FailureLedger {
+    public var sharedAcrossNodes: Bool { false }
 }
 
 /// The ledger of one process: CGI, `gatehouse request` and unit tests.

@@ -12,8 +12,8 @@ package struct Throttle: Sendable {
     /// Seconds the caller must wait, when the address or the username is banned now.
     package func retryAfter(address: String, username: String?, now: Int64) -> Int64? {
         let waits = [
-            policy.address.isOn ? ThrottlePolicy.retryAfter(ledger.record(Throttle.key(address: address), now: now), now: now) : nil,
-            policy.user.isOn ? username.flatMap { ThrottlePolicy.retryAfter(ledger.record(Throttle.key(user: $0), now: now), now: now) } : nil,
+            policy.address.isOn ? ThrottlePolicy.retryAfter(ledger.record(addressKey(address), now: now), now: now) : nil,
+            policy.user.isOn ? username.flatMap { ThrottlePolicy.retryAfter(ledger.record(userKey($0), now: now), now: now) } : nil,
         ].compactMap { $0 }
         return waits.max()
     }
@@ -22,14 +22,14 @@ package struct Throttle: Sendable {
     package func recordFailure(address: String, username: String?, now: Int64) -> Int64? {
         var bans: [Int64] = []
         if policy.address.isOn {
-            ledger.update(Throttle.key(address: address), now: now) { current in
+            ledger.update(addressKey(address), now: now) { current in
                 let next = policy.addressFailure(current, now: now)
                 if next.banUntil > now, (current?.banUntil ?? 0) <= now { bans.append(next.banUntil - now) }
                 return next
             }
         }
         if policy.user.isOn, let username {
-            ledger.update(Throttle.key(user: username), now: now) { current in
+            ledger.update(userKey(username), now: now) { current in
                 let next = policy.userFailure(current, now: now)
                 if next.banUntil > now, (current?.banUntil ?? 0) <= now { bans.append(next.banUntil - now) }
                 return next
@@ -38,10 +38,13 @@ package struct Throttle: Sendable {
         return bans.max()
     }
 
+    func addressKey(_ address: String) -> UInt64 { Throttle.key(address: address, stable: ledger.sharedAcrossNodes) }
+    func userKey(_ user: String) -> UInt64 { Throttle.key(user: user, stable: ledger.sharedAcrossNodes) }
+
     /// An IPv6 client usually holds a whole /64, so that is what counts as one address.
-    package static func key(address: String) -> UInt64 {
-        guard let ip = IPAddress(address)?.unmapped else { return key("address", Array(address.utf8)) }
-        return key("address", ip.bytes.count == 16 ? ip.prefix(64).bytes : ip.bytes)
+    package static func key(address: String, stable: Bool = false) -> UInt64 {
+        guard let ip = IPAddress(address)?.unmapped else { return key("address", Array(address.utf8), stable: stable) }
+        return key("address", ip.bytes.count == 16 ? ip.prefix(64).bytes : ip.bytes, stable: stable)
     }
 
     /// Registrations and mail requests count apart from failed logins, by the same /64.
@@ -51,15 +54,24 @@ package struct Throttle: Sendable {
     }
 
     /// Usernames are case-insensitive (ASCII), so `JohnDoe` and `johndoe` share a record.
-    package static func key(user: String) -> UInt64 { key("user", Array(user.lowercased().utf8)) }
+    package static func key(user: String, stable: Bool = false) -> UInt64 {
+        key("user", Array(user.lowercased().utf8), stable: stable)
+    }
 
     /// SipHash with the process's random seed, which forked workers inherit from their master:
-    /// every worker computes the same key, and nobody outside can aim at a slot.
-    static func key(_ kind: String, _ bytes: [UInt8]) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(kind)
-        hasher.combine(bytes)
-        let key = UInt64(bitPattern: Int64(hasher.finalize()))
+    /// every worker computes the same key, and nobody outside can aim at a slot of the shared
+    /// table. `stable`, for nodes that share a database table (no slots to aim at): SHA-256's
+    /// first eight bytes, the same in every process.
+    static func key(_ kind: String, _ bytes: [UInt8], stable: Bool = false) -> UInt64 {
+        let key: UInt64
+        if stable {
+            key = LibCrypto.digest(.sha256, Array(kind.utf8) + [0] + bytes).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        } else {
+            var hasher = Hasher()
+            hasher.combine(kind)
+            hasher.combine(bytes)
+            key = UInt64(bitPattern: Int64(hasher.finalize()))
+        }
         return key == 0 ? 1 : key  // 0 marks a free slot
     }
 }

@@ -6,7 +6,6 @@ import Foundation
 enum SecretFile {
     static func loadOrCreate(path: String) throws(ConfigError) -> [UInt8] {
         if FileManager.default.fileExists(atPath: path) { return try read(path: path) }
-        try createParent(of: path)
         let secret = Array(LibCrypto.hex(LibCrypto.randomBytes(32)).utf8)
         // Another process starting at the same time (lighttpd starts several) uses its own.
         guard try createPrivately(path, contents: secret + [0x0A], setting: "secret_key_file") else { return try read(path: path) }
@@ -17,6 +16,7 @@ enum SecretFile {
     /// temporary name, then linked into place (which fails when another process was first).
     /// False when the file exists already.
     static func createPrivately(_ path: String, contents: [UInt8], setting: String) throws(ConfigError) -> Bool {
+        try createParent(of: path, setting: setting)
         let temporary = path + ".\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw ConfigError("\(setting) \(path): cannot be created: \(String(cString: strerror(errno)))") }
@@ -61,14 +61,15 @@ enum SecretFile {
         return secret
     }
 
-    private static func createParent(of path: String) throws(ConfigError) {
+    /// The data folder is made here when nothing else made it (a PostgreSQL store makes no file).
+    private static func createParent(of path: String, setting: String) throws(ConfigError) {
         let parent = (path as NSString).deletingLastPathComponent
         guard !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) else { return }
         do {
             try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
-            throw ConfigError("secret_key_file \(path): cannot create folder \(parent): \(error.localizedDescription)")
+            throw ConfigError("\(setting) \(path): cannot create folder \(parent): \(error.localizedDescription)")
         }
     }
 }

@@ -37,7 +37,7 @@ public struct OutboxDelivery {
 
     @discardableResult
     public func run(now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> Summary {
-        let store = try Store.open(path: config.databasePath)
+        let store = try Store.open(config: config)
         let issuer = AccountIssuer(store: store, key: try AccountToken.loadKey(config: config))
         try store.purgeDiscardedMessages()
         try store.pruneAccountTokens(before: now - 86400)
