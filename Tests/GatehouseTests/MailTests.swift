@@ -112,6 +112,17 @@ final class MailTests: XCTestCase {
         return logger
     }
 
+    func testOfTwoPassesOverOneOutboxOnlyOneSendsAMessage() throws {
+        let t = try TestApp(TestApp.accounts)
+        _ = t.post("/forgot-password", #"{"email":"johndoe@example.com"}"#)
+        let message = try XCTUnwrap(try t.app.store.dueMessages(now: t.now).first)
+        XCTAssertTrue(try t.app.store.claimMessage(id: message.id, now: t.now, lease: 300))
+        XCTAssertFalse(try t.app.store.claimMessage(id: message.id, now: t.now, lease: 300), "another node took it")
+        XCTAssertEqual(try OutboxDelivery(config: t.app.config, logger: MailTests.silent).run(now: t.now), OutboxDelivery.Summary())
+        XCTAssertEqual(try OutboxDelivery(config: t.app.config, logger: MailTests.silent).run(now: t.now + 300).sent, 1,
+                       "due again once the lease is over")
+    }
+
     struct Refusing: MailTransport {
         func send(_ message: [UInt8], from: String, to: String, id: Int64) throws { throw MailTransportError("550 no thanks") }
     }

@@ -67,6 +67,16 @@ extension Store {
         try outbox(where: "(state = ?1 OR ?1 IS NULL) AND state <> 'discarded' ORDER BY id", [.optional(state?.rawValue)])
     }
 
+    /// Takes a due message for one delivery attempt: false when another node's master took it
+    /// first. It is not due again for `lease` seconds, should this attempt never report back.
+    package func claimMessage(id: Int64, now: Int64, lease: Int64) throws -> Bool {
+        try locked {
+            try connection.run(
+                "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND state = 'queued' AND next_attempt_at <= ?",
+                [.int(now + lease), .int(id), .int(now)]) == 1
+        }
+    }
+
     /// Delivered: the nonce goes, so that not even the key holder can derive the token again.
     package func markSent(id: Int64, now: Int64) throws {
         try locked {

@@ -34,6 +34,8 @@ public struct OutboxDelivery {
     }
 
     static let longestWait: Int64 = 6 * 3600
+    /// Longer than an SMTP attempt may take (libcurl gives up after 70 s).
+    static let lease: Int64 = 300
 
     @discardableResult
     public func run(now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> Summary {
@@ -43,6 +45,8 @@ public struct OutboxDelivery {
         try store.pruneAccountTokens(before: now - 86400)
         var summary = Summary()
         for message in try store.dueMessages(now: now) {
+            // Several nodes over one PostgreSQL each run a pass: one of them sends each message.
+            guard try store.claimMessage(id: message.id, now: now, lease: OutboxDelivery.lease) else { continue }
             do {
                 guard let token = issuer.token(for: message) else { throw MailTransportError("no token to send") }
                 let bytes = try message.compose(token: token, config: config, now: now)
