@@ -169,6 +169,7 @@ final class AccountsThroughNginxTests: XCTestCase {
         XCTAssertEqual(try e.cli(["mail", "list", "--state", "failed"]).text.split(separator: "\n").count, 1, "only the heading")
         XCTAssertEqual(try e.cli(["mail", "purge"]).text, "removed 3 messages\n")
         XCTAssertEqual(try e.cli(["mail", "list"]).text.split(separator: "\n").count, 1)
+        e.assertNoLeaks()
     }
 
     func testBadInputSendsNothing() throws {
@@ -253,6 +254,32 @@ final class SMTPTransportThroughNginxTests: XCTestCase {
     }
 }
 
+final class SendmailTransportThroughNginxTests: XCTestCase {
+    func testMessagesArePipedToSendmailWhichRelaysThem() throws {
+        let sink = try SMTPSink()
+        defer { sink.remove() }
+        let relay = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("sendmail_relay.py").path
+        let wrapper = sink.folder + "/sendmail"
+        try "#!/bin/sh\nexec \(try TestPython.path()) \(relay) \(sink.port) \(sink.folder)/args.log \"$@\"\n"
+            .write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        let e = try E2E(config: [
+            "mail_transport": "sendmail", "sendmail_path": wrapper, "public_url": AccountsThroughNginxTests.publicURL,
+            "mail_from": "noreply@example.test",
+        ])
+        defer { e.stop() }
+        let r = try e.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data-binary", #"{"email":"johndoe@example.com"}"#,
+                            e.url("/auth/forgot-password")])
+        XCTAssertEqual(r.status, 202)
+        let message = try sink.message(1)
+        XCTAssertEqual(message["mail_from"] as? String, "noreply@example.test")
+        XCTAssertEqual(message["rcpt_tos"] as? [String], ["johndoe@example.com"])
+        XCTAssertTrue((message["text"] as? String ?? "").contains(AccountsThroughNginxTests.publicURL + "/reset-password?token=ghpw_"))
+        XCTAssertEqual(try String(contentsOfFile: sink.folder + "/args.log", encoding: .utf8),
+                       #"["-t", "-i", "-f", "noreply@example.test"]"# + "\n")
+    }
+}
+
 final class InvitesThroughNginxTests: XCTestCase {
     func testAnInviteFromTheCommandLineIsMailedAndOpensRegistrationOnce() throws {
         let sink = try SMTPSink()
@@ -282,5 +309,6 @@ final class InvitesThroughNginxTests: XCTestCase {
         XCTAssertEqual(try e.cli(["user", "verify-email", "guest"]).text, "verified guest@example.test of 'guest'\n")
         XCTAssertFalse(try e.cli(["user", "show", "guest"]).text.contains("email verified:    no\n"))
         XCTAssertEqual(try e.get("/auth/check?verified=true", [], ["-u", "guest:guestpass"]).status, 204)
+        e.assertNoLeaks()
     }
 }
