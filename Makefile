@@ -10,7 +10,14 @@ DEBIAN_PACKAGES := libfcgi-dev libsqlite3-dev libssl-dev libargon2-dev libcrypt-
 	dpkg-dev lintian systemd adduser \
 	libcurl4-openssl-dev libqrencode-dev libpq-dev postgresql chromium chromium-driver prometheus
 PYPI_PACKAGES := pyjwt pwdlib[argon2,bcrypt] passlib bcrypt cryptography fastapi uvicorn python-multipart httpx \
-	selenium schemathesis sqlmap aiosmtpd pyotp matplotlib
+	selenium schemathesis sqlmap aiosmtpd pyotp matplotlib \
+	swagger-ui-py
+# swagger-ui-py: Swagger UI 5's dist files (OpenAPI 3.1, which Swagger UI 4 cannot read) for
+# {prefix}/docs, served from this site, never a CDN. Debian's copies (inside r-cran-swagger
+# 3.33 and python3-flasgger 0.9.5) are Swagger UI 3, which cannot read OpenAPI 3.1; make
+# swagger-ui copies only the browser files out of the venv.
+SWAGGER_UI := .build/swagger-ui
+SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui.css oauth2-redirect.html favicon-32x32.png
 
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 20000
@@ -39,7 +46,7 @@ GENERATED := .build/generated
 # Where `make deb` writes the path of the package it built (make test hands it to the tests).
 DEB_NAME := .build/deb-name
 
-.PHONY: all deps venv build release run test unit integration bench readme-settings example clean generated install deb fuzz fuzz-bounded
+.PHONY: all deps venv build release run test unit integration bench readme-settings example clean generated install deb fuzz fuzz-bounded swagger-ui
 
 all: build
 
@@ -59,13 +66,20 @@ $(VENV)/.installed: Makefile | deps
 	$(PY) -m pip install -q --disable-pip-version-check $(PYPI_PACKAGES)
 	touch $@
 
+# Swagger UI's files for {prefix}/docs, out of the venv's swagger-ui-py (nginx serves them).
+swagger-ui: $(SWAGGER_UI)/.copied
+$(SWAGGER_UI)/.copied: $(VENV)/.installed
+	static=$$($(PY) -c 'import importlib.util, os; print(os.path.join(os.path.dirname(importlib.util.find_spec("swagger_ui").origin), "static"))') && \
+	mkdir -p $(SWAGGER_UI) && cp $(addprefix $$static/,$(SWAGGER_UI_FILES)) $(SWAGGER_UI)/
+	touch $@
+
 build: deps
 	$(SWIFT) build
 
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-run: release
+run: release swagger-ui
 	PORT=$(PORT) nginx/run-dev
 
 # The library's tests, then again with every store in a private PostgreSQL (GH_TEST_STORE).
@@ -80,7 +94,7 @@ EXAMPLE := Examples/ProtectedReports
 example: deps
 	$(SWIFT) build --package-path $(EXAMPLE)
 
-test: deps venv deb example
+test: deps venv swagger-ui deb example
 	$(SWIFT) build --build-tests
 	GH_TEST_PYTHON=$(PY) GH_TEST_DEB=$$(cat $(DEB_NAME)) \
 		GH_EXAMPLE_BIN=$$($(SWIFT) build --package-path $(EXAMPLE) --show-bin-path)/protected-reports \
@@ -119,12 +133,13 @@ generated: release
 		debian/gatehouse.service > $(GENERATED)/gatehouse.service
 	for f in gatehouse.conf auth-request.conf auth-request-throttle.conf auth-request-signin.conf; do \
 		sed -e 's|/path/to/gatehouse/nginx/|$(DATADIR)/gatehouse/nginx/|g' \
+			-e 's|/path/to/gatehouse/swagger-ui/|$(DATADIR)/gatehouse/swagger-ui/|g' \
 			-e 's|unix:[^ ;]*/gatehouse\(-login\)\{0,1\}\.sock|unix:/run/gatehouse/gatehouse\1.sock|g' \
 			nginx/$$f > $(GENERATED)/nginx/$$f; \
 	done
 
 # The settings file is never overwritten: an existing one is the administrator's.
-install: generated
+install: generated swagger-ui
 	install -D -m 0755 $(RELEASE_BIN) $(DESTDIR)$(BINDIR)/gatehouse
 	strip --strip-unneeded --remove-section=.comment --remove-section=.note $(DESTDIR)$(BINDIR)/gatehouse
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man1 $(GENERATED)/man/*.1.gz
@@ -132,6 +147,7 @@ install: generated
 	install -D -m 0644 $(GENERATED)/completions/_gatehouse $(DESTDIR)$(ZSHDIR)/_gatehouse
 	install -D -m 0644 $(GENERATED)/completions/gatehouse.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/gatehouse.fish
 	install -D -m 0644 -t $(DESTDIR)$(DATADIR)/gatehouse/nginx $(GENERATED)/nginx/*.conf
+	install -D -m 0644 -t $(DESTDIR)$(DATADIR)/gatehouse/swagger-ui $(addprefix $(SWAGGER_UI)/,$(SWAGGER_UI_FILES))
 	install -D -m 0644 $(GENERATED)/gatehouse.service $(DESTDIR)$(UNITDIR)/gatehouse.service
 	install -D -m 0644 -t $(DESTDIR)$(DOCDIR) README.md CHANGELOG.md LICENSE
 	[ -e $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.conf ] || \

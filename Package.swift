@@ -45,6 +45,6 @@ let package = Package(
         .testTarget(name: "GatehouseTests", dependencies: ["Gatehouse", "GatehouseServer", "PostgreSQLSupport"]),
         .testTarget(name: "GatehouseServerTests", dependencies: ["Gatehouse", "GatehouseServer"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Gatehouse", "PostgreSQLSupport"],
-                    exclude: ["openapi_reference.py", "smtp_sink.py", "sendmail_relay.py"]),
+                    exclude: ["openapi_reference.py", "browser", "smtp_sink.py", "sendmail_relay.py"]),
     ]
 )

@@ -588,14 +588,14 @@ struct Fuzzer {
         "list_sessions": [200, 400, 401, 403],
         "end_other_sessions": [204, 400, 401, 403],
         "end_session": [204, 400, 401, 403, 404],
-        "health": [200], "openapi": [200], "jwks": [200],
+        "health": [200], "openapi": [200], "jwks": [200], "swagger_ui_html": [200],
         "sign_in_page": [200, 422], "sign_in": [303, 400, 401, 403, 422, 429],
         "read_own_items": [200, 400, 401, 403],
         "read_system_status": [200, 401, 403],
     ]
     static let adminRoutes: Set<String> = ["list_users", "read_user", "update_user", "delete_user"]
     static let publicRoutes: Set<String> = ["login_for_access_token", "health", "openapi", "revoke_token", "jwks", "sign_in_page",
-                                            "sign_in"]
+                                            "sign_in", "swagger_ui_html"]
 
     mutating func run(iterations: Int) throws {
         let started = Date()

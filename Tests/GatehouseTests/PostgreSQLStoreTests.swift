@@ -140,4 +140,43 @@ final class PostgreSQLStoreTests: XCTestCase {
         XCTAssertEqual(Throttle.key("user", Array("johndoe".utf8), stable: true), 0xf619_655a_ab5d_acc5, "SHA-256(\"user\\0johndoe\")")
         XCTAssertNotEqual(Throttle.key(address: "192.0.2.7", stable: true), Throttle.key(address: "192.0.2.8", stable: true))
     }
+
+    func testAnSQLiteStoreIsCopiedWholeIntoPostgreSQL() throws {
+        let path = NSTemporaryDirectory() + "gh-copy-\(UUID().uuidString)/gatehouse.sqlite3"
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let source = try Store.open(path: path)
+        try source.createUser(username: "gone", passwordHash: hash)
+        let alice = try source.createUser(username: "Alice", email: "a@example.com", passwordHash: hash, scopes: ["me", "items"])
+        _ = try source.deleteUser(id: 1)
+        let bob = try source.createUser(username: "bob", passwordHash: hash, disabled: true)
+        let last = try source.createUser(username: "last", passwordHash: hash)
+        _ = try source.deleteUser(id: last.id)
+        try source.createRole(name: "writer", permissions: ["users:write"])
+        try source.createRole(name: "admin", permissions: ["users:read"])
+        try source.grantRole(userID: alice.id, role: "writer")
+        try source.grantRole(userID: alice.id, role: "admin")
+        try source.insertAPIKey(APIKeyRecord(id: "k1", userID: bob.id, name: "ci", secretHash: [0, 0xff, 0x5c], scopes: ["me"],
+                                             createdAt: 100, expiresAt: nil))
+        let session = try source.createSession(userID: alice.id, scopes: ["me"], clientAddress: "::1", userAgent: "ua",
+                                               now: 100, lifetime: 1000)
+        try source.insertRefreshToken(hash: [1, 2, 3], sessionID: session.id, now: 100)
+        try source.appendAudit(AuditEntry(time: 100, event: .loginFailed, userID: nil, username: "x", actor: "", address: "::1",
+                                          requestID: "", outcome: "failed", detail: "password"))
+
+        let target = try Store.open(postgresql: try PostgreSQLServer.shared().createDatabase(), password: nil)
+        let copied = try source.copy(into: target)
+        XCTAssertEqual(copied.map(\.table).prefix(7), ["users", "roles", "user_roles", "api_keys", "sessions", "refresh_tokens", "audit"])
+        XCTAssertTrue(copied.allSatisfy { $0.source == $0.target }, "\(copied)")
+        XCTAssertEqual(try target.user(named: "alice"), try source.user(named: "alice"), "ids, hashes, scopes and role order kept")
+        XCTAssertEqual(try target.user(id: bob.id)?.disabled, true)
+        XCTAssertEqual(try target.apiKey(id: "k1"), try source.apiKey(id: "k1"))
+        XCTAssertEqual(try target.session(id: session.id), try source.session(id: session.id))
+        XCTAssertEqual(try target.auditEntries().map(\.detail), ["password"])
+        XCTAssertEqual(try target.createUser(username: "carol", passwordHash: hash).id, last.id + 1,
+                       "an id is never handed out twice, even the deleted last one")
+
+        XCTAssertThrowsError(try source.copy(into: target)) {
+            XCTAssertEqual($0 as? StoreError, .invalid("the PostgreSQL store is not empty: users has rows"))
+        }
+    }
 }

@@ -93,6 +93,24 @@ final class ProfileTests: XCTestCase {
         XCTAssertEqual(try t.app.store.user(named: "johndoe")?.fullName, "John Doe")
     }
 
+    func testTheBrowsersCookieChangesTheProfileFromThisSiteOnly() throws {
+        let t = try TestApp(TestApp.accounts)
+        let signedIn = t.request("POST", "/login", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                 body: "username=johndoe&password=secret")
+        let cookie = String(try XCTUnwrap(signedIn.headers["set-cookie"]).prefix { $0 != ";" })
+        let other = try t.token()
+        func patch(_ body: String, _ headers: [(String, String)]) -> Response {
+            t.request("PATCH", "/users/me/", headers: [("Content-Type", "application/json"), ("Cookie", cookie)] + headers, body: body)
+        }
+        XCTAssertResponse(patch(#"{"full_name":"Mallory"}"#, [("Origin", "https://evil.example"), ("Host", "localhost")]), 403,
+                          #"{"detail":"Cross-site request refused"}"#)
+        XCTAssertEqual(try t.app.store.user(named: "johndoe")?.fullName, "John Doe")
+        let changed = patch(#"{"password":"brandnew1","current_password":"secret"}"#, [("Origin", "http://localhost"), ("Host", "localhost")])
+        XCTAssertEqual(changed.status, 200, bodyText(changed))
+        XCTAssertEqual(t.request("GET", "/users/me/", headers: [("Authorization", bearer(other))]).status, 401)
+        XCTAssertEqual(t.request("GET", "/check", headers: [("Cookie", cookie)]).status, 204, "the browser that changed it stays signed in")
+    }
+
     func testAnAPIKeyCannotChangeAnything() throws {
         let t = try TestApp(TestApp.accounts)
         let created = t.request("POST", "/users/me/api-keys", headers: [

@@ -207,7 +207,7 @@ final class AccountOpenAPITests: XCTestCase {
         XCTAssertEqual(statuses("/verify/request", "post"), ["202", "422", "429"])
         XCTAssertEqual(statuses("/verify", "post"), ["200", "400", "422"])
         XCTAssertEqual(statuses("/reset-password", "post"), ["200", "400", "422", "503"])
-        XCTAssertEqual(statuses("/users/me/", "patch"), ["200", "400", "401", "422", "429", "503"])
+        XCTAssertEqual(statuses("/users/me/", "patch"), ["200", "400", "401", "403", "422", "429", "503"])
         XCTAssertEqual(doc["components"]?["schemas"]?["UserCreate"]?["required"], ["username", "email", "password"])
     }
 

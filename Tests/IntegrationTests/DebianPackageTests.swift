@@ -103,6 +103,7 @@ final class DebianPackageTests: XCTestCase {
             "usr/share/zsh/vendor-completions/_gatehouse", "usr/share/fish/vendor_completions.d/gatehouse.fish",
             "usr/share/doc/gatehouse/README.md.gz", "usr/share/doc/gatehouse/CHANGELOG.md.gz",
             "usr/share/doc/gatehouse/changelog.gz", "usr/share/doc/gatehouse/copyright",
+            "usr/share/gatehouse/swagger-ui/swagger-ui-bundle.js", "usr/share/gatehouse/swagger-ui/swagger-ui.css",
         ]
         for path in files { XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/" + path), "the package holds /\(path)") }
         let copyright = try String(contentsOfFile: root + "/usr/share/doc/gatehouse/copyright", encoding: .utf8)
@@ -272,6 +273,10 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertEqual(allowed.status, 200, allowed.text)
         XCTAssertEqual(allowed.header("X-Gatehouse-User"), user)
         XCTAssertEqual(try curl([base + "/"]).status, 200, "the rest of the site is untouched")
+        let docs = try curl([base + "/auth/docs"])
+        XCTAssertEqual(docs.status, 200)
+        XCTAssertTrue(docs.text.contains(#"<script src="/auth/docs/swagger-ui-bundle.js"></script>"#), docs.text)
+        XCTAssertEqual(try curl([base + "/auth/docs/swagger-ui-bundle.js"]).status, 200, "nginx serves the package's Swagger UI")
 
         for process in processes.reversed() {
             kill(process.processIdentifier, SIGTERM)

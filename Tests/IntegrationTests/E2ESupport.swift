@@ -27,9 +27,10 @@ final class E2E {
     /// Strings no answer may contain besides `$argon2` (API key secrets, passwords).
     var secrets: [String] = []
 
-    init(config: [String: String] = [:], nginxHTTPDirectives: String = "", nginxServerDirectives: String = "") throws {
+    init(config: [String: String] = [:], nginxHTTPDirectives: String = "", nginxServerDirectives: String = "",
+         mountAtRoot: Bool = true, swaggerUI: String = Harness.swaggerUI) throws {
         h = try Harness.start(config: E2E.settings.merging(config) { $1 }, nginxHTTPDirectives: nginxHTTPDirectives,
-                              nginxServerDirectives: nginxServerDirectives)
+                              nginxServerDirectives: nginxServerDirectives, mountAtRoot: mountAtRoot, swaggerUI: swaggerUI)
         do {
             try addUser("johndoe", "secret", scopes: "me,items", fullName: "John Doe", email: "johndoe@example.com")
             try addUser("alice", "secretalice", scopes: "me,items", fullName: "Alice Chains", email: "alicechains@example.com")

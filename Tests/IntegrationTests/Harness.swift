@@ -32,7 +32,9 @@ struct ProcessOutput {
 ///
 /// nginx mounts Gatehouse twice, with nginx/gatehouse.conf: under `prefix` (as shipped,
 /// request bodies buffered by nginx) and at `/` (with fastcgi_request_buffering off, so a
-/// slow upload keeps a worker busy). `server: .spawnFCGI` starts the binary through
+/// slow upload keeps a worker busy); `mountAtRoot: false` leaves `/` to the test's own
+/// locations (a site, as BrowserTests serve www/). Swagger UI's files for `{prefix}/docs/`
+/// come from `swaggerUI` (by default what `make swagger-ui` copied). `server: .spawnFCGI` starts the binary through
 /// spawn-fcgi (fd 0 is the socket) instead of `gatehouse serve`.
 ///
 /// `gatehouse serve` runs its login pool too (one worker unless the config says otherwise,
@@ -48,6 +50,12 @@ final class Harness {
     static var binary: String {
         ProcessInfo.processInfo.environment["GH_BIN"]
             ?? packageRoot.appendingPathComponent(".build/debug/gatehouse").path
+    }
+
+    /// GH_SWAGGER_UI, else what `make swagger-ui` copies into .build/swagger-ui.
+    static var swaggerUI: String {
+        ProcessInfo.processInfo.environment["GH_SWAGGER_UI"]
+            ?? packageRoot.appendingPathComponent(".build/swagger-ui").path
     }
 
     let dir: String
@@ -76,7 +84,7 @@ final class Harness {
         config: [String: String] = [:], prefix: String = "/auth", workers: Int = 2, server: Server = .serve,
         serverBinary: String = Harness.binary,
         nginxHTTPDirectives: String = "",
-        nginxServerDirectives: String = ""
+        nginxServerDirectives: String = "", mountAtRoot: Bool = true, swaggerUI: String = Harness.swaggerUI
     ) throws -> Harness {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw HarnessError("no gatehouse binary at \(binary): run swift build first or set GH_BIN")
@@ -94,8 +102,8 @@ final class Harness {
             try h.startServer(server, binary: serverBinary)
             let loginPool = server == .serve && !["false", "no", "off", "0"].contains(settings["login_pool"]?.lowercased() ?? "true")
             try h.startNginx(loginSocket: loginPool ? h.loginSocketPath : h.socketPath, httpDirectives: nginxHTTPDirectives,
-                             serverDirectives: nginxServerDirectives)
-            try h.waitUntilServing()
+                             serverDirectives: nginxServerDirectives, mountAtRoot: mountAtRoot, swaggerUI: swaggerUI)
+            try h.waitUntilServing(healthPath: mountAtRoot ? "/health" : prefix + "/health")
         } catch {
             h.stop()
             throw error
@@ -129,11 +137,13 @@ final class Harness {
     }
 
     /// `httpDirectives` go into nginx's `http { }` block (e.g. `large_client_header_buffers 4 64k;`),
-    /// `serverDirectives` into its `server { }` (more locations; `@SOCKET@` names Gatehouse's socket).
-    private func startNginx(loginSocket: String, httpDirectives: String = "", serverDirectives: String = "") throws {
+    /// `serverDirectives` into its `server { }` (more locations); in both, `@SOCKET@` names Gatehouse's socket.
+    private func startNginx(loginSocket: String, httpDirectives: String, serverDirectives: String, mountAtRoot: Bool,
+                            swaggerUI: String) throws {
         let shipped = try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/gatehouse.conf"), encoding: .utf8)
             .replacingOccurrences(of: "/run/gatehouse/gatehouse.sock", with: socketPath)
             .replacingOccurrences(of: "/run/gatehouse/gatehouse-login.sock", with: loginSocket)
+            .replacingOccurrences(of: "/path/to/gatehouse/swagger-ui/", with: swaggerUI + "/")
         try shipped.replacingOccurrences(of: "/auth", with: prefix)
             .write(toFile: dir + "/gatehouse-prefix.conf", atomically: true, encoding: .utf8)
         try shipped.replacingOccurrences(of: "/auth", with: "")
@@ -153,12 +163,12 @@ final class Harness {
                 proxy_temp_path \(dir)/nginx-tmp/proxy;
                 uwsgi_temp_path \(dir)/nginx-tmp/uwsgi;
                 scgi_temp_path \(dir)/nginx-tmp/scgi;
-                \(httpDirectives)
+                \(httpDirectives.replacingOccurrences(of: "@SOCKET@", with: socketPath))
                 server {
                     listen 127.0.0.1:\(port);
                     server_name localhost;
                     include \(dir)/gatehouse-prefix.conf;
-                    include \(dir)/gatehouse-root.conf;
+                    \(mountAtRoot ? "include \(dir)/gatehouse-root.conf;" : "")
                     \(serverDirectives.replacingOccurrences(of: "@SOCKET@", with: socketPath))
                 }
             }
@@ -174,12 +184,12 @@ final class Harness {
         nginx = process
     }
 
-    private func waitUntilServing() throws {
+    private func waitUntilServing(healthPath: String) throws {
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
             if server?.isRunning == false { throw HarnessError("gatehouse exited: \(serverLog())") }
             if FileManager.default.fileExists(atPath: socketPath),
-               let r = try? curl(["--max-time", "2", url("/health")]), r.status == 200 {
+               let r = try? curl(["--max-time", "2", url(healthPath)]), r.status == 200 {
                 return
             }
             usleep(50_000)

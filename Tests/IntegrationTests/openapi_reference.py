@@ -143,6 +143,18 @@ async def reading_user(
     """Gatehouse `Schemes.user(readOnly: true)`."""
 
 
+async def me_user(
+    security_scopes: SecurityScopes,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    key_in_header: Annotated[str | None, Depends(api_key_header)],
+    key_in_query: Annotated[str | None, Depends(api_key_query)],
+    key_in_cookie: Annotated[str | None, Depends(api_key_cookie)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(http_basic)],
+    session: Annotated[str | None, Depends(session_cookie)],
+):
+    """Gatehouse `Schemes.user(scopes: ["me"], sessionCookie: true)`."""
+
+
 async def active_reading_user(user: Annotated[User, Security(reading_user, scopes=["me"])]):
     """tutorial005's get_current_active_user."""
 
@@ -160,6 +172,7 @@ async def login_user(
     security_scopes: SecurityScopes,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     basic: Annotated[HTTPBasicCredentials | None, Depends(http_basic)],
+    session: Annotated[str | None, Depends(session_cookie)],
 ):
     """Gatehouse `Schemes.login`."""
 
@@ -200,11 +213,11 @@ async def login_for_access_token(form_data: Annotated[OAuth2PasswordRequestForm,
 
 
 @app.get("/users/me/", response_model=User, responses=answers(400, 401, 503))
-async def read_users_me(user: Annotated[User, Security(reading_user, scopes=["me"])]):
+async def read_users_me(user: Annotated[User, Security(me_user, scopes=["me"])]):
     pass
 
 
-@app.patch("/users/me/", response_model=User, responses=answers(400, 401, 429, 503))
+@app.patch("/users/me/", response_model=User, responses=answers(400, 401, 403, 429, 503))
 async def update_users_me(body: ProfileUpdate, user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
@@ -219,12 +232,12 @@ async def create_api_key(body: APIKeyCreate, user: Annotated[User, Security(logi
     pass
 
 
-@app.delete("/users/me/api-keys/{key_id}", status_code=204, responses=answers(400, 401, 404, 503))
+@app.delete("/users/me/api-keys/{key_id}", status_code=204, responses=answers(400, 401, 403, 404, 503))
 async def revoke_api_key(key_id: str, user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 
-@app.post("/logout", status_code=204, responses=answers(400, 401, alternatives=[303]))
+@app.post("/logout", status_code=204, responses=answers(400, 401, 403, alternatives=[303]))
 async def logout(user: Annotated[User, Depends(token_user)]):
     pass
 
@@ -253,12 +266,12 @@ async def list_sessions(user: Annotated[User, Security(login_user, scopes=["me"]
     pass
 
 
-@app.delete("/users/me/sessions", status_code=204, responses=answers(400, 401, 503))
+@app.delete("/users/me/sessions", status_code=204, responses=answers(400, 401, 403, 503))
 async def end_other_sessions(user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 
-@app.delete("/users/me/sessions/{session_id}", status_code=204, responses=answers(400, 401, 404, 503))
+@app.delete("/users/me/sessions/{session_id}", status_code=204, responses=answers(400, 401, 403, 404, 503))
 async def end_session(session_id: str, user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 

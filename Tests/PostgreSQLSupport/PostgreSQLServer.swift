@@ -13,7 +13,7 @@ public final class PostgreSQLServer: NSObject, XCTestObservation {
     private static let lock = NSLock()
 
     public let directory: String
-    private let process: Process
+    private var process = Process()
     private var databases = 0
 
     public static func shared() throws -> PostgreSQLServer {
@@ -31,15 +31,24 @@ public final class PostgreSQLServer: NSObject, XCTestObservation {
         let data = directory + "/data"
         try PostgreSQLServer.run(PostgreSQLServer.binary("initdb"),
                                  ["-D", data, "-U", "gatehouse", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+        super.init()
+        try launch()
+    }
+
+    private func launch() throws {
+        let log = directory + "/postgres.log"
+        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
         process = Process()
         (process.executableURL, process.arguments) = PostgreSQLServer.asServerUser(PostgreSQLServer.binary("postgres"), [
-            "-D", data, "-k", directory, "-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
-            "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "logging_collector=off",
+            "-D", directory + "/data", "-k", directory, "-c", "listen_addresses=", "-c", "fsync=off",
+            "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200",
+            "-c", "logging_collector=off",
         ])
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: directory + "/postgres.log")
+        let handle = FileHandle(forWritingAtPath: log)
+        handle?.seekToEndOfFile()
+        process.standardError = handle
         try process.run()
-        super.init()
         let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: directory + "/.s.PGSQL.5432") || !acceptsConnections() {
             guard process.isRunning, Date() < deadline else {
@@ -88,10 +97,24 @@ public final class PostgreSQLServer: NSObject, XCTestObservation {
     public func testBundleDidFinish(_ testBundle: Bundle) { stop() }
 
     public func stop() {
+        shutDown()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Stopped (a fast shutdown: every connection is cut), then `whileDown`, then started again
+    /// on the same data.
+    public func restart(whileDown: () throws -> Void = {}) throws {
+        shutDown()
+        var failure: (any Error)?
+        do { try whileDown() } catch { failure = error }
+        try launch()
+        if let failure { throw failure }
+    }
+
+    private func shutDown() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     static func binary(_ name: String) -> String {

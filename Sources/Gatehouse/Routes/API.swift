@@ -6,7 +6,7 @@ extension App {
             Route("POST", "/token", name: "login_for_access_token", body: .form(LoginForm.self),
                   response: .model(Models.token), errors: [400, 503], handler: TokenRoute.token),
             Route("GET", "/users/me/", name: "read_users_me",
-                  security: schemes.user(scopes: ["me"]),
+                  security: schemes.user(scopes: ["me"], sessionCookie: true),
                   response: .model(Models.user), handler: UserRoutes.readMe),
             Route("PATCH", "/users/me/", name: "update_users_me",
                   security: schemes.login(scopes: ["me"]), body: .json(ProfileUpdate.self),
@@ -69,7 +69,8 @@ extension App {
             Route("GET", "/.well-known/jwks.json", name: "jwks") { context in Output(context.app.jwks) },
             Route("GET", "/openapi.json", name: "openapi") { context in
                 Output(OpenAPI.document(for: context.app, prefix: context.request.scriptName))
-            },
+            }.hiddenFromSchema(),
+            Route("GET", "/docs", name: "swagger_ui_html", response: .html, handler: DocsPage.page).hiddenFromSchema(),
         ]
         routes += accountRoutes(config: config, schemes: schemes)
         if config.demo {
@@ -137,7 +138,8 @@ public struct Schemes: Sendable {
     /// A JWT, an API key or HTTP Basic. `keysInQueryAndCookie` also takes a key from the
     /// query or a cookie: only for routes that change nothing, since a cookie is sent by any
     /// page that links here and a query string ends up in logs.
-    /// `sessionCookie` also takes the browser's session cookie (the sign-in page's).
+    /// `sessionCookie` also takes the browser's session cookie (the sign-in page's), last: a
+    /// request that also carries a token, a key or a password is that credential's.
     /// `verifiedEmail` also needs the account's email to be verified.
     public func user(scopes: [String], roles: [String] = [], activeUser: Bool = true, keysInQueryAndCookie: Bool = true,
                      sessionCookie: Bool = false, verifiedEmail: Bool = false) -> SecurityRequirement
@@ -153,9 +155,10 @@ public struct Schemes: Sendable {
         SecurityRequirement(schemes: [bearer] + (orCookie ? [sessionCookie] : []), scopes: scopes, activeUser: false)
     }
 
-    /// A token or a password: what may mint or manage credentials.
+    /// A token, a password or the browser's session cookie (a password sign-in too): what may
+    /// mint or manage credentials. A key never may.
     public func login(scopes: [String]) -> SecurityRequirement {
-        SecurityRequirement(schemes: [bearer, basic], scopes: scopes)
+        SecurityRequirement(schemes: [bearer, basic, sessionCookie], scopes: scopes)
     }
 
     public func admin(permission: String) -> SecurityRequirement {

@@ -12,7 +12,7 @@ enum OpenAPI {
         var securitySchemes: [(String, JSON)] = []
         let scopes = app.config.scopes
 
-        for route in app.routes where route.name != "openapi" {
+        for route in app.routes where route.includeInSchema {
             let path = PathPattern(route.path).openAPIPath
             let operation = self.operation(route, path: path, schemas: &schemas)
             if let i = paths.firstIndex(where: { $0.0 == path }), case let .object(ops) = paths[i].1 {

@@ -60,6 +60,8 @@ public struct Route: Sendable {
     public var errors: [Int]
     /// Other success statuses without a body (e.g. 204 where the caller may not read the record).
     public var alternatives: [Int]
+    /// FastAPI's `include_in_schema`: false for the documents themselves (/openapi.json, /docs).
+    public var includeInSchema = true
     public let handler: Handler
 
     public init(
@@ -94,7 +96,8 @@ public struct Route: Sendable {
     }
 
     /// Every error status the route can answer, in order: its own, and its requirement's
-    /// (401 always; 400 for an inactive user; 403 for roles or permissions; 503 when a
+    /// (401 always; 400 for an inactive user; 403 for roles or permissions, or for a
+    /// cross-site request with the session cookie to a route that changes state; 503 when a
     /// password may have to be hashed and the main pool has no room).
     public var errorStatuses: [Int] {
         var all = Set(errors)
@@ -102,9 +105,21 @@ public struct Route: Sendable {
             all.insert(401)
             if security.activeUser { all.insert(400) }
             if !security.roles.isEmpty || !security.permissions.isEmpty || security.verifiedEmail { all.insert(403) }
+            if !["GET", "HEAD"].contains(method) && security.schemes.contains(where: { $0 is SessionCookieScheme }) {
+                all.insert(403)
+            }
             if security.schemes.contains(where: { $0 is HTTPBasic }) { all.insert(503) }
         }
         return all.sorted()
+    }
+}
+
+extension Route {
+    /// This route, left out of /openapi.json.
+    public func hiddenFromSchema() -> Route {
+        var route = self
+        route.includeInSchema = false
+        return route
     }
 }
 
