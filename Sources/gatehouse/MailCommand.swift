@@ -1,11 +1,32 @@
 import ArgumentParser
 import Gatehouse
+import GatehouseServer
+import Logging
 
 struct MailCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mail",
         abstract: "The outbox: messages the master delivers (verification, password reset, invites).",
-        subcommands: [List.self, Retry.self, Purge.self])
+        subcommands: [List.self, Retry.self, Purge.self, Deliver.self])
+
+    struct Deliver: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Deliver the messages that are due now, once.",
+            discussion: """
+                gatehouse serve's master does this every two seconds. Where no master runs (the binary \
+                started by spawn-fcgi or lighttpd), run this from a timer or cron instead.
+                """)
+        @OptionGroup var options: ConfigOptions
+
+        func run() throws {
+            let config = try options.loadConfig()
+            guard config.sendsMail else { throw CommandFailure("mail_transport = none: nothing delivers") }
+            var logger = Logger(label: "gatehouse")
+            logger.logLevel = .warning
+            let summary = try OutboxDelivery(config: config, logger: logger).run()
+            print("sent \(summary.sent), retrying \(summary.retrying), failed \(summary.failed)")
+        }
+    }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the messages kept: queued, sent and failed.")
