@@ -218,3 +218,33 @@ final class AccountOpenAPITests: XCTestCase {
         }
     }
 }
+
+/// Whatever arrives at an account route is a precise 4xx (or its success), never a 500.
+final class AccountHostileInputTests: XCTestCase {
+    func testHostileBodiesGetA4xx() throws {
+        let t = try TestApp(TestApp.accounts.merging(["registration": "invite", "account_requests_per_address": "0"]) { $1 })
+        let bodies = [
+            "", "null", "[]", "\"text\"", "{", "{\"email\":", #"{"email":1}"#, #"{"email":["a@example.com"]}"#,
+            #"{"email":{"$ne":null}}"#, #"{"token":null}"#, #"{"token":123}"#, #"{"token":"ghv_\u0000"}"#,
+            #"{"username":"a","email":"a@example.com","password":"\u0000\u0000\u0000\u0000\u0000\u0000"}"#,
+            #"{"username":"a","email":"a@example.com","password":"aaaaaaaa","invite":"ghi_' OR 1=1 --"}"#,
+            #"{"email":"' OR '1'='1@example.com"}"#, #"{"username":"' OR 1=1 --"}"#,
+            #"{"email":"\ud800@example.com"}"#, "{\"email\":\"" + String(repeating: "a", count: 500_000) + "\"}",
+            #"{"token":"ghpw_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","password":"\u202e\u202e\u202e\u202e\u202e\u202e"}"#,
+        ]
+        let john = [("Authorization", TestApp.basic("johndoe", "secret"))]
+        for path in ["/register", "/verify/request", "/verify", "/forgot-password", "/reset-password", "/invites"] {
+            for body in bodies {
+                for type in ["application/json", "text/plain", "application/x-www-form-urlencoded"] {
+                    let r = t.request("POST", path, headers: [("Content-Type", type)] + (path == "/invites" ? john : []), body: body)
+                    XCTAssertTrue((200..<500).contains(r.status), "\(path) \(type) \(body.prefix(60)): \(r.status) \(bodyText(r).prefix(200))")
+                }
+            }
+        }
+        for body in bodies {
+            let r = t.request("PATCH", "/users/me/", headers: [("Content-Type", "application/json")] + john, body: body)
+            XCTAssertTrue((200..<500).contains(r.status), "PATCH \(body.prefix(60)): \(r.status)")
+        }
+        XCTAssertEqual(try t.app.store.countUsers(), 2)
+    }
+}
