@@ -20,10 +20,11 @@ let package = Package(
         .systemLibrary(name: "CXCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CPostgreSQL", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .target(
             name: "Gatehouse",
             dependencies: [
-                "CSQLite", "CPostgreSQL", "COpenSSL", "CArgon2", "CXCrypt",
+                "CSQLite", "CPostgreSQL", "COpenSSL", "CArgon2", "CXCrypt", "CQRencode",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -24,8 +24,9 @@ from pathlib import Path
 
 from procs import (Processes, curl, free_port, helper_name, memory_kib, process_tree, tree_cpu_seconds,
                    unix_socket_accepts, wait_for)
-from scenarios import (GATE_TITLE, APIKEY_TITLE, BASIC_TITLE, JWT_TITLE, LOGIN, LOGIN_TITLE, ME, SCENARIOS, WRONG_LOGIN, refresh_script,
-                       wrk_script)
+from scenarios import (GATE_TITLE, APIKEY_TITLE, BASIC_TITLE, JWT_TITLE, LOGIN, LOGIN_TITLE, ME, REFRESH, SCENARIOS, WRONG_LOGIN,
+                       refresh_script, wrk_script)
+from store import run_store, start_postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -92,6 +93,8 @@ http {{
 
 {gatehouse_location}
 
+{gatehouse_pg_location}
+
 {gate_locations}
 
         location /fastapi/ {{
@@ -130,13 +133,13 @@ def gate_locations(socket, c_socket, www):
 """
 
 
-def gatehouse_location(socket):
+def gatehouse_location(socket, prefix="/auth"):
     """nginx/gatehouse.conf as a site includes it, pointed at this run's two sockets, so the
     bench measures the shipped routing (POST /token to the login pool) and parameters."""
     conf = (ROOT / "nginx" / "gatehouse.conf").read_text()
     login = str(socket).replace(".sock", "-login.sock")
     return (conf.replace("/run/gatehouse/gatehouse-login.sock", login)
-            .replace("/run/gatehouse/gatehouse.sock", str(socket)))
+            .replace("/run/gatehouse/gatehouse.sock", str(socket)).replace("/auth", prefix))
 
 
 @dataclass
@@ -169,6 +172,11 @@ class Bench:
         self.nginx = Target("nginx return 200", "/nginx")
         self.c = Target("C libfcgi", "/c")
         self.gatehouse = Target("Gatehouse", "/auth")
+        # (j): the same Gatehouse on a private PostgreSQL.
+        self.gatehouse_pg = Target("Gatehouse PostgreSQL", "/authpg")
+        self.postgres = None
+        self.pg_socket = None
+        self.sqlite_path = self.tmp / "data" / "gatehouse.sqlite3"
         self.fastapi = Target("FastAPI", "/fastapi")
         self.rows = []
         self.notes = []
@@ -203,33 +211,42 @@ class Bench:
 
         wait_for(all_workers_up, "uvicorn", self.fastapi.process, timeout=60)
 
-    def start_gatehouse(self):
-        if not os.access(GH_BIN, os.X_OK):
-            self.gatehouse.skipped = f"skipped: no gatehouse binary at {GH_BIN}"
+    def start_gatehouse_pg(self):
+        try:
+            self.postgres, url, self.pg_socket = start_postgresql(self.tmp, self.procs)
+        except (RuntimeError, subprocess.CalledProcessError, OSError) as error:
+            self.gatehouse_pg.skipped = f"skipped: PostgreSQL did not start: {error}"[:120]
             return
-        data = self.tmp / "data"
+        self.start_gatehouse(self.gatehouse_pg, "ghpg", f"database = {url}\n")
+
+    def start_gatehouse(self, target=None, name="gh", extra=""):
+        target = target or self.gatehouse
+        if not os.access(GH_BIN, os.X_OK):
+            target.skipped = f"skipped: no gatehouse binary at {GH_BIN}"
+            return
+        data = self.tmp / ("data" if name == "gh" else f"{name}-data")
         data.mkdir()
-        conf = self.tmp / "gatehouse.conf"
+        conf = self.tmp / f"{name}.conf"
         # The tutorial's password "secret" is shorter than Gatehouse's default minimum. A file
         # holding secret_key must be private. Refreshes in flight with one token share its
         # successor within the grace window: a minute covers wrk's overlapping requests.
         conf.write_text(f"data_dir = {data}\ndemo = true\nsecret_key = {SECRET}\npassword_min_length = 6\n"
-                        "refresh_token_reuse_grace_seconds = 60\ncheck_cache_seconds = 60\n")
+                        "refresh_token_reuse_grace_seconds = 60\ncheck_cache_seconds = 60\n" + extra)
         conf.chmod(0o600)
         self.add_gatehouse_users(conf)
-        sock = self.tmp / "gh.sock"
+        sock = self.tmp / f"{name}.sock"
         argv = [GH_BIN, "serve", "--listen", f"unix:{sock}", "--workers", str(WORKERS),
                 "--socket-mode", "0666", "--config", str(conf)]
-        self.gatehouse.process = self.procs.start("gatehouse", argv)
+        log_name = "gatehouse" if name == "gh" else f"gatehouse-{name}"
+        target.process = self.procs.start(log_name, argv)
         try:
-            wait_for(lambda: unix_socket_accepts(sock), "gatehouse serve", self.gatehouse.process)
-            wait_for(lambda: len(process_tree(self.gatehouse.pid)) > WORKERS, "gatehouse workers",
-                     self.gatehouse.process, timeout=10)
+            wait_for(lambda: unix_socket_accepts(sock), "gatehouse serve", target.process)
+            wait_for(lambda: len(process_tree(target.pid)) > WORKERS, "gatehouse workers", target.process, timeout=10)
         except RuntimeError as error:
-            output = (self.logdir / "gatehouse.log").read_text(errors="replace").strip().splitlines()
-            self.gatehouse.skipped = f"skipped: {error}" + (f": {output[0].strip()[:100]}" if output else "")
-            self.procs.stop(self.gatehouse.process)
-            self.gatehouse.process = None
+            output = (self.logdir / f"{log_name}.log").read_text(errors="replace").strip().splitlines()
+            target.skipped = f"skipped: {error}" + (f": {output[0].strip()[:100]}" if output else "")
+            self.procs.stop(target.process)
+            target.process = None
 
     def add_gatehouse_users(self, conf):
         users = [
@@ -270,6 +287,7 @@ class Bench:
             user="user nobody nogroup;" if os.geteuid() == 0 else "",
             prefix=prefix, port=self.port, uvicorn_socket=self.tmp / "uvicorn.sock",
             c_socket=self.tmp / "c.sock", gatehouse_location=gatehouse_location(self.tmp / "gh.sock"),
+            gatehouse_pg_location=gatehouse_location(self.tmp / "ghpg.sock", "/authpg"),
             gate_locations=gate_locations(self.tmp / "gh.sock", self.tmp / "c.sock", self.www()),
         ))
         argv = ["nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
@@ -307,8 +325,9 @@ class Bench:
         self.start_c()
         self.start_fastapi()
         self.start_gatehouse()
+        self.start_gatehouse_pg()
         self.start_nginx()
-        for target in (self.gatehouse, self.fastapi):
+        for target in (self.gatehouse, self.fastapi, self.gatehouse_pg):
             if target.skipped or target.user_skipped:
                 continue
             target.token, error = self.login(target)
@@ -479,6 +498,14 @@ class Bench:
             rate = load_result["requests"] / load_result["duration_us"] * 1e6
             self.rows.append(Row(scenario.title, target.name, result=me_result, note=f"meanwhile {rate:.1f} {what}/s"))
 
+    def run_store(self):
+        for target in (self.gatehouse, self.gatehouse_pg):
+            if not target.skipped and target.token:
+                target.refresh_token = self.refresh_token(target)
+        login = dict(connections=LOGIN_CONNECTIONS, duration=LOGIN_DURATION, timeout="30s")
+        run_store(self, [("GET /users/me/ JWT", ME, {}), ("POST /token login", LOGIN, login),
+                         ("POST /token refresh", REFRESH, {})], Row, ratio, log)
+
     def login_cost(self, target, count=5):
         """CPU seconds and wall seconds of one login, from `count` sequential logins."""
         self.settle(target)
@@ -506,6 +533,7 @@ class Bench:
             else:
                 self.run_scenario(scenario)
         self.run_gate()
+        self.run_store()
         costs = {}
         for target in (self.gatehouse, self.fastapi):
             if not self.skip_reason(target, LOGIN):
@@ -535,6 +563,7 @@ class Bench:
               " same run; in (i), of the bare static file / of the file behind auth_request to the C responder.")
         print("CPU us/req: utime+stime of the target's own processes (nginx; cfcgi; gatehouse supervisor+workers;"
               " uvicorn supervisor+workers) / requests.")
+        print("(j): x C holds the ratio to the SQLite row of the same request; PostgreSQL's CPU includes its backends.")
         print()
         for target in (self.gatehouse, self.fastapi, self.c):
             if target.pid:

@@ -39,6 +39,7 @@ LOGIN_TITLE = "(d) POST /token login"
 WRONG_LOGIN = Request("/token", method="POST", body="username=johndoe&password=wrong&scope=me",
                       extra_headers=FORM, needs_users=True, expect=400)
 REFRESH_TITLE = "(g) POST /token refresh grant"
+REFRESH = Request("/token", method="POST", auth="refresh", extra_headers=FORM, needs_users=True)
 FLOOD_TITLE = "(h) /users/me/ during wrong passwords"
 GATE_TITLE = "(i) static file behind auth_request"
 JWT_TITLE = "(b) GET /users/me/ valid token"
@@ -81,8 +82,7 @@ SCENARIOS += EXTRA_SCENARIOS
 # (rotation; requests in flight with the same token get the grace answer), and (h) the
 # latency of /users/me/ while one address keeps guessing passwords.
 SCENARIOS += [
-    Scenario(REFRESH_TITLE, Request("/token", method="POST", auth="refresh", extra_headers=FORM, needs_users=True),
-             baselines=False, gatehouse_only=True),
+    Scenario(REFRESH_TITLE, REFRESH, baselines=False, gatehouse_only=True),
     Scenario(FLOOD_TITLE, ME, baselines=False, under_flood=True),
 ]
 # ------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ public final class App {
     public let basicCacheMisses = Atomic<Int>(0)
     let basicCache: BasicCache
     let assertion: IdentityAssertion?
+    let twoFactorKey: TwoFactorKey
     /// Derives the tokens of queued messages (AccountToken).
     let accountTokenKey: [UInt8]
     /// The route and user of the request being answered, for the access log.
@@ -71,6 +72,7 @@ public final class App {
         cors = try CORSPolicy(config: config)
         basicCache = BasicCache(lifetime: config.basicCacheSeconds)
         assertion = try IdentityAssertion.load(config: config)
+        twoFactorKey = try TwoFactorKey.load(config: config)
         accountTokenKey = try AccountToken.loadKey(config: config)
         self.authenticator = authenticator
         var router = Router<Route>()
@@ -100,6 +102,7 @@ public final class App {
         _ = try Store.open(config: config)
         _ = try JWTKeySet.load(config: config)
         _ = try IdentityAssertion.load(config: config)
+        _ = try TwoFactorKey.load(config: config)
         _ = try AccountToken.loadKey(config: config)
         if config.databaseIsPostgreSQL { return [] }
         return SecretStrength.exposure(of: config.databasePath).map { ["database \(config.databasePath): \($0)"] } ?? []

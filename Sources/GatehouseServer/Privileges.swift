@@ -57,6 +57,7 @@ public enum Privileges {
         if !config.databaseIsPostgreSQL { paths += [database, database + "-wal", database + "-shm"] }
         if config.secretKey == nil && config.jwtAlgorithm.family == .hmac { paths.append(config.secretKeyPath) }
         if config.identityAssertion { paths.append(config.identityAssertionKeyPath) }
+        paths.append(config.totpKeyPath)
         paths.append(config.accountTokenKeyPath)
         return paths
     }

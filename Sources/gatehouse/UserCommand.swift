@@ -4,10 +4,10 @@ import Gatehouse
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Manage users: add, list, show, set-password, disable, enable, grant, revoke, roles, verify-email, delete.",
+        abstract: "Manage users: add, list, show, set-password, disable, enable, grant, revoke, roles, totp-off, verify-email, delete.",
         subcommands: [
             Add.self, List.self, Show.self, SetPassword.self, Disable.self, Enable.self, Grant.self, Revoke.self,
-            GrantRole.self, RevokeRole.self, VerifyEmail.self, Delete.self,
+            GrantRole.self, RevokeRole.self, TOTPOff.self, VerifyEmail.self, Delete.self,
         ])
 
     struct VerifyEmail: ParsableCommand {
@@ -100,6 +100,7 @@ struct UserCommand: ParsableCommand {
             rows.append(["password:", hasher.needsRehash(u.passwordHash) ? "\(scheme) (rehashed at next login)" : scheme])
             rows += [["created:", CommandText.time(u.createdAt)], ["updated:", CommandText.time(u.updatedAt)],
                      ["password changed:", CommandText.time(u.passwordChangedAt)],
+                     ["two-factor:", u.totpEnabled ? "TOTP, \(try store.unusedRecoveryCodes(userID: u.id)) recovery codes left" : "off"],
                      ["email verified:", u.emailVerified ? CommandText.time(u.emailVerifiedAt ?? 0) : "no"]]
             print(CommandText.table(rows.map { [$0[0], CommandText.printable($0[1])] }))
         }
@@ -219,6 +220,26 @@ struct UserCommand: ParsableCommand {
             let had = try store.revokeRole(userID: u.id, role: r.name)
             if had { store.auditCommand(.rolesChanged, user: u, detail: "-" + r.name) }
             print(had ? "role '\(r.name)' revoked from '\(u.username)'" : "user '\(u.username)' did not have role '\(r.name)'")
+        }
+    }
+
+    struct TOTPOff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "totp-off",
+            abstract: "Turn a user's two-factor sign-in off (a lost authenticator and recovery codes).",
+            discussion: "The secret and the recovery codes are deleted and the user's tokens and sessions end; the password alone signs in again.")
+        @OptionGroup var options: ConfigOptions
+        @Argument var name: String
+
+        func run() throws {
+            let (_, store) = try options.openStore()
+            let u = try store.requireUser(name)
+            guard try store.disableTOTP(userID: u.id, now: Store.now()) else {
+                print("user '\(u.username)' did not have two-factor sign-in on")
+                return
+            }
+            store.auditCommand(.totpDisabled, user: u)
+            print("two-factor sign-in of '\(u.username)' turned off")
         }
     }
 

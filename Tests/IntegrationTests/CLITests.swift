@@ -77,8 +77,8 @@ final class CLITests: XCTestCase {
     let bcryptHash = "$2b$04$cVWp4XaNU8a4v1uMRum2SO026BWLIoQMD/TXg5uZV.0P.uO8m3YEm"
 
     func testMigrateCreatesPrivateDatabase() throws {
-        XCTAssertEqual(try gatehouse("migrate"), ok("\(dataDir!)/gatehouse.sqlite3: schema version 5\n"))
-        XCTAssertEqual(try gatehouse("migrate"), ok("\(dataDir!)/gatehouse.sqlite3: schema version 5\n"))
+        XCTAssertEqual(try gatehouse("migrate"), ok("\(dataDir!)/gatehouse.sqlite3: schema version \(Store.latestSchemaVersion)\n"))
+        XCTAssertEqual(try gatehouse("migrate"), ok("\(dataDir!)/gatehouse.sqlite3: schema version \(Store.latestSchemaVersion)\n"))
         let attributes = try FileManager.default.attributesOfItem(atPath: dataDir + "/gatehouse.sqlite3")
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
         let folder = try FileManager.default.attributesOfItem(atPath: dataDir)
@@ -227,7 +227,7 @@ final class CLITests: XCTestCase {
         let other = root + "/elsewhere"
         let file = root + "/gatehouse.conf"
         try "database = \(other)/users.db\npassword_min_length = 12\n".write(toFile: file, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try gatehouse("migrate", "--config", file), ok("\(other)/users.db: schema version 5\n"))
+        XCTAssertEqual(try gatehouse("migrate", "--config", file), ok("\(other)/users.db: schema version \(Store.latestSchemaVersion)\n"))
         XCTAssertEqual(try gatehouse("user", "add", "alice", "--password-stdin", "--config", file, stdin: "elevenchars\n"),
                        error("the password is too short: at least 12 characters are required"))
         XCTAssertEqual(try gatehouse("user", "list", "--config", root + "/missing.conf"),

@@ -101,6 +101,53 @@ class Session(BaseModel):
     current: bool
 
 
+class TOTPStatus(BaseModel):
+    enabled: bool
+    enabled_at: datetime | None
+    enrolment_pending: bool
+    recovery_codes_left: int
+
+
+class TOTPEnrolment(BaseModel):
+    secret: str
+    otpauth_uri: str
+    qr_svg: str | None
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str]
+
+
+class TOTPProof(BaseModel):
+    code: str | None = Field(default=None, min_length=1, max_length=64)
+    password: str | None = Field(default=None, min_length=1, max_length=1024, json_schema_extra={"format": "password"})
+
+
+class TOTPConfirmation(BaseModel):
+    code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class LoginForm(OAuth2PasswordRequestForm):
+    """OAuth2PasswordRequestForm and `otp`, the one-time code of an account with two-factor sign-in."""
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form(json_schema_extra={"format": "password"})],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+        otp: Annotated[str | None, Form(max_length=64)] = None,
+    ):
+        super().__init__(
+            grant_type=grant_type, username=username, password=password, scope=scope,
+            client_id=client_id, client_secret=client_secret,
+        )
+        self.otp = otp
+
+
 class UserRead(BaseModel):
     id: int
     username: str
@@ -208,7 +255,7 @@ app = FastAPI(title="Gatehouse", version="0.1.0")
 
 
 @app.post("/token", response_model=Token, responses=answers(400, 503))
-async def login_for_access_token(form_data: Annotated[OAuth2PasswordRequestForm, Depends()]):
+async def login_for_access_token(form_data: Annotated[LoginForm, Depends()]):
     pass
 
 
@@ -237,6 +284,26 @@ async def revoke_api_key(key_id: str, user: Annotated[User, Security(login_user,
     pass
 
 
+@app.get("/users/me/totp", response_model=TOTPStatus, responses=answers(400, 401, 503))
+async def read_totp(user: Annotated[User, Security(login_user, scopes=["me"])]):
+    pass
+
+
+@app.post("/users/me/totp", response_model=TOTPEnrolment, responses=answers(400, 401, 403, 503))
+async def start_totp_enrolment(body: TOTPProof, user: Annotated[User, Security(login_user, scopes=["me"])]):
+    pass
+
+
+@app.post("/users/me/totp/confirm", response_model=RecoveryCodes, responses=answers(400, 401, 403, 503))
+async def confirm_totp(body: TOTPConfirmation, user: Annotated[User, Security(login_user, scopes=["me"])]):
+    pass
+
+
+@app.delete("/users/me/totp", status_code=204, responses=answers(400, 401, 403, 503))
+async def disable_totp(body: TOTPProof, user: Annotated[User, Security(login_user, scopes=["me"])]):
+    pass
+
+
 @app.post("/logout", status_code=204, responses=answers(400, 401, 403, alternatives=[303]))
 async def logout(user: Annotated[User, Depends(token_user)]):
     pass
@@ -247,10 +314,19 @@ async def sign_in_page(rd: str | None = None):
     pass
 
 
-@app.post("/login", status_code=303, response_class=Response, responses=answers(403, alternatives=[401, 429]))
+@app.post("/login", status_code=303, response_class=Response, responses=answers(403, alternatives=[200, 401, 429]))
 async def sign_in(
     username: Annotated[str, Form()],
     password: Annotated[str, Form(json_schema_extra={"format": "password"})],
+    rd: Annotated[str, Form()] = "/",
+):
+    pass
+
+
+@app.post("/login/code", status_code=303, response_class=Response, responses=answers(403, alternatives=[401, 429]))
+async def sign_in_code(
+    pending: Annotated[str, Form(max_length=64)],
+    otp: Annotated[str, Form(max_length=64)],
     rd: Annotated[str, Form()] = "/",
 ):
     pass
@@ -307,6 +383,7 @@ async def check(
     role: str | None = None,
     permission: str | None = None,
     user: str | None = None,
+    mfa: str | None = None,
     verified: str | None = None,
 ):
     return None

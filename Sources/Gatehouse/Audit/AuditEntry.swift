@@ -31,6 +31,10 @@ package struct AuditEvent: RawRepresentable, Sendable, Hashable, CustomStringCon
     package static let refreshReuse = AuditEvent("token.reuse_detected")
     package static let logout = AuditEvent("session.logout")
     package static let sessionEnded = AuditEvent("session.ended")
+    package static let totpEnrolmentStarted = AuditEvent("totp.enrolment_started")
+    package static let totpEnabled = AuditEvent("totp.enabled")
+    package static let totpDisabled = AuditEvent("totp.disabled")
+    package static let recoveryCodeUsed = AuditEvent("totp.recovery_code_used")
 }
 
 /// One row of the trail. Never a password, token, key or hash: `detail` names what changed

@@ -60,6 +60,7 @@ public struct SessionCookieVerifier: CredentialVerifier {
         try app.store.touchSession(session, now: now)
         var identity = try app.identity(user, holding: session.scopes, kind: .sessionCookie)
         identity.sessionID = session.id
+        identity.secondFactor = session.secondFactor
         return identity
     }
 }

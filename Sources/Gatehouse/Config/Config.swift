@@ -59,6 +59,11 @@ public struct Config: Sendable {
     public var sessionLifetimeDays = 30
     public var sessionIdleMinutes = 10080
     public var refreshTokens = RefreshTokenPolicy.offlineAccess
+
+    // Two-factor sign-in
+    public var totpIssuer = "Gatehouse"
+    public var totpKeyFile: String? = nil  // default: <data_dir>/totp_key
+    public var pendingSignInSeconds = 300
     public var refreshTokenReuseGraceSeconds = 10
 
     // Passwords
@@ -161,6 +166,7 @@ public struct Config: Sendable {
         return String(decoding: try SecretFile.read(path: databasePasswordFile), as: UTF8.self)
     }
     public var secretKeyPath: String { secretKeyFile ?? dataDir + "/secret_key" }
+    public var totpKeyPath: String { totpKeyFile ?? dataDir + "/totp_key" }
     public var workerCount: Int { workers > 0 ? workers : max(1, ProcessInfo.processInfo.activeProcessorCount) }
     public var loginWorkerCount: Int { loginWorkers > 0 ? loginWorkers : max(1, ProcessInfo.processInfo.activeProcessorCount) }
 

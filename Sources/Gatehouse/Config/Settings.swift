@@ -84,6 +84,14 @@ extension Config {
             Setting("refresh_token_reuse_grace_seconds", \.refreshTokenReuseGraceSeconds, .integer(0...300),
                     help: "A spent refresh token presented again this soon gets the same successor; later it ends the session."),
         ]),
+        SettingSection(title: "Two-factor sign-in (TOTP)", settings: [
+            Setting("totp_issuer", \.totpIssuer, .name("issuer"),
+                    help: "The issuer an authenticator app shows next to the account (otpauth URI)."),
+            Setting("totp_key_file", \.totpKeyFile, SettingType.file.orEmpty(), default: "<data_dir>/totp_key",
+                    help: "Key (0600) that encrypts TOTP secrets and keys the recovery codes' hashes; generated when missing."),
+            Setting("pending_sign_in_seconds", \.pendingSignInSeconds, .integer(30...3600),
+                    help: "How long the sign-in page waits for the one-time code after a right password."),
+        ]),
         SettingSection(title: "Passwords", settings: [
             Setting("password_min_length", \.passwordMinLength, .integer(1...1024), help: "Shortest password accepted."),
             Setting("argon2_memory_kib", \.argon2MemoryKiB, .integer(8...(4 << 20)), help: "Argon2id memory cost of new hashes."),

@@ -1,6 +1,7 @@
 /// The request bodies of the API, each with the model that validates it.
 
-/// `OAuth2PasswordRequestForm`, under the name FastAPI gives its body schema.
+/// `OAuth2PasswordRequestForm`, under the name FastAPI gives its body schema, and `otp`: the
+/// one-time code (or a recovery code) of an account with two-factor sign-in on.
 struct LoginForm: RequestBody {
     static let model = Model("Body_login_for_access_token_token_post", [
         .init("grant_type", .optional(.string(pattern: "^password$")), default: .null),
@@ -9,16 +10,19 @@ struct LoginForm: RequestBody {
         .init("scope", .string(), default: ""),
         .init("client_id", .optional(.string()), default: .null),
         .init("client_secret", .optional(.string()), default: .null, format: "password"),
+        .init("otp", .optional(.string(maxLength: 64)), default: .null),
     ])
 
     let username: String
     let password: String
+    let otp: String?
     /// The scopes asked for, in order, without repeats.
     let scopes: [String]
 
     init(_ fields: Validated) {
         username = fields.string("username") ?? ""
         password = fields.string("password") ?? ""
+        otp = fields.string("otp")
         scopes = Store.unique((fields.string("scope") ?? "").split(whereSeparator: \.isWhitespace).map(String.init))
     }
 }
@@ -51,6 +55,31 @@ struct APIKeyCreate: RequestBody {
         scopes = Store.unique(fields.strings("scopes") ?? [])
         expiresInDays = fields.int("expires_in_days")
     }
+}
+
+/// What changing two-factor sign-in asks for once it is on: a code (one-time or recovery) or the password.
+struct TOTPProof: RequestBody {
+    static let model = Model("TOTPProof", [
+        .init("code", .optional(.string(minLength: 1, maxLength: 64)), default: .null),
+        .init("password", .optional(.string(minLength: 1, maxLength: 1024)), default: .null, format: "password"),
+    ])
+
+    let code: String?
+    let password: String?
+
+    init(_ fields: Validated) {
+        code = fields.string("code")
+        password = fields.string("password")
+    }
+}
+
+/// The first code of a new TOTP secret.
+struct TOTPConfirmation: RequestBody {
+    static let model = Model("TOTPConfirmation", [.init("code", .string(pattern: "^[0-9]{6}$"))])
+
+    let code: String
+
+    init(_ fields: Validated) { code = fields.string("code") ?? "" }
 }
 
 /// PATCH semantics: a field left out is nil; `email` and `full_name` may also be set to null.

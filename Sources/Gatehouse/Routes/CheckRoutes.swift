@@ -2,10 +2,11 @@ import Synchronization
 
 /// Routes for the rest of the site: nginx's `auth_request` and token introspection.
 enum CheckRoutes {
-    /// `GET /check?scope=a+b&role=x,y&permission=p&user=u`: 204 when the request's credential
+    /// `GET /check?scope=a+b&role=x,y&permission=p&user=u&mfa=1`: 204 when the request's credential
     /// is valid, its user active, and every rule holds; 401 otherwise, or 403 for a valid
     /// credential that is not enough. `scope` needs all the scopes listed; `role`, `permission`
-    /// and `user` need one of a comma-separated list, and repeating one needs each. A rule
+    /// and `user` need one of a comma-separated list, and repeating one needs each; `mfa=1` needs
+    /// a sign-in that gave a second factor (no API key, no Basic, no password alone). A rule
     /// Gatehouse does not know denies (403): a typo must never open a location. nginx's
     /// auth_request reads only 2xx, 401 and 403 (anything else is a 500 to the client), so
     /// the inactive user's 400 becomes 403 here.
@@ -17,6 +18,8 @@ enum CheckRoutes {
             case "scope":
                 let wanted = value.split(whereSeparator: \.isWhitespace)
                 guard wanted.allSatisfy({ identity.scopes.contains(String($0)) }) else { throw denied }
+            case "mfa" where value == "1":
+                guard identity.secondFactor else { throw SecurityRequirement.secondFactorRequired }
             case "role", "permission", "user":
                 let anyOf = value.split(separator: ",").map(String.init)
                 let held: [String]

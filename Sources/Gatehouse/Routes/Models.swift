@@ -42,6 +42,19 @@ enum Models {
         .init("current", .bool),
     ])
 
+    static let totpStatus = Model("TOTPStatus", [
+        .init("enabled", .bool),
+        .init("enabled_at", .optional(.dateTime)),
+        .init("enrolment_pending", .bool),
+        .init("recovery_codes_left", .int()),
+    ])
+    static let totpEnrolment = Model("TOTPEnrolment", [
+        .init("secret", .string()),
+        .init("otpauth_uri", .string()),
+        .init("qr_svg", .optional(.string())),
+    ])
+    static let recoveryCodes = Model("RecoveryCodes", [.init("recovery_codes", .array(.string()))])
+
     static let userRead = Model("UserRead", [
         .init("id", .int()),
         .init("username", .string()),

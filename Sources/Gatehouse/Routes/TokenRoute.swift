@@ -16,12 +16,14 @@ enum TokenRoute {
         let form = try context.body(LoginForm.self)
         let user = try passwordUser(form.username, form.password, request: context.request, app: app)
         if user.disabled && app.config.refuseDisabledLogin { throw SecurityRequirement.inactiveUser }
+        let secondFactor = try SecondFactor.require(form.otp, of: user, request: context.request, app: app)
         let now = app.now()
         if app.hasher.mayRehash(user.passwordHash, from: form.password), let fresh = try? app.hasher.hash(form.password) {
             try app.store.upgradePasswordHash(userID: user.id, hash: fresh, now: now)
         }
         let granted = try holdable(form.scopes, by: user, app: app)
-        let session = try startSession(user: user, scopes: granted, request: context.request, app: app, now: now)
+        let session = try startSession(user: user, scopes: granted, request: context.request, app: app, now: now,
+                                       secondFactor: secondFactor)
         var refresh: String?
         switch app.config.refreshTokens {
         case .always: refresh = RefreshToken.generate()
@@ -29,7 +31,7 @@ enum TokenRoute {
         default: break
         }
         if let refresh { try app.store.insertRefreshToken(hash: RefreshToken.hash(refresh), sessionID: session.id, now: now) }
-        app.audit(.loginSucceeded, context.request, user: user, detail: "password")
+        app.audit(.loginSucceeded, context.request, user: user, detail: secondFactor ? "password and one-time code" : "password")
         return answer(user: user, session: session.id, scopes: granted, refreshToken: refresh, app: app, now: now)
     }
 
@@ -47,10 +49,12 @@ enum TokenRoute {
     }
 
     /// The session a password login starts, remembering where it came from.
-    static func startSession(user: User, scopes: [String], request: Request, app: App, now: Int64) throws -> Session {
+    static func startSession(user: User, scopes: [String], request: Request, app: App, now: Int64,
+                             secondFactor: Bool) throws -> Session {
         try app.store.createSession(
             userID: user.id, scopes: scopes, clientAddress: app.clientAddress.of(request),
-            userAgent: request.headers["user-agent"] ?? "", now: now, lifetime: app.config.sessionLifetime)
+            userAgent: request.headers["user-agent"] ?? "", now: now, lifetime: app.config.sessionLifetime,
+            secondFactor: secondFactor)
     }
 
     /// Everything the user holds now: their scopes, then their roles' permissions.

@@ -51,22 +51,31 @@ public struct AccessTokenVerifier: CredentialVerifier {
         guard let (user, token) = try app.currentAccessToken(token) else { throw requirement.couldNotValidate }
         var identity = try app.identity(user, holding: token.scopes, kind: .token)
         identity.sessionID = token.sessionID
+        identity.secondFactor = try app.store.session(id: token.sessionID)?.secondFactor ?? false
         return identity
     }
 }
 
 /// HTTP Basic: a password proves everything the account holds. A verified credential is
 /// remembered for `basic_cache_seconds`, so Argon2 runs once per credential, not per request.
+/// An account with two-factor sign-in on is refused even with the right password: a password
+/// alone must open nothing there (its scripts use API keys).
 public struct BasicVerifier: CredentialVerifier {
     public init() {}
+
+    static func secondFactorRefusal(_ scheme: HTTPBasic) -> HTTPError {
+        HTTPError(401, "HTTP Basic is refused: two-factor sign-in is on for this account",
+                  headers: Headers([("www-authenticate", scheme.challengeValue)]))
+    }
 
     public func identity(for credential: Credential, scheme: any SecurityScheme, requirement: SecurityRequirement,
                          request: Request, app: App) throws -> Identity?
     {
         guard case let .basic(username, password) = credential else { return nil }
-        let incorrect = (scheme as? HTTPBasic)?.incorrectCredentials ?? HTTPBasic().incorrectCredentials
+        let basic = (scheme as? HTTPBasic) ?? HTTPBasic()
+        let incorrect = basic.incorrectCredentials
         let now = app.now()
-        return try app.throttled(request, username: username, scheme: "basic") {
+        let identity = try app.throttled(request, username: username, scheme: "basic") {
             guard let user = try app.store.user(named: username) else {
                 app.basicCacheMisses.add(1, ordering: .relaxed)
                 _ = try app.verifyPassword(password, hash: nil)
@@ -80,6 +89,9 @@ public struct BasicVerifier: CredentialVerifier {
             return Identity(
                 user: user, scopes: user.scopes, permissions: try app.store.permissions(forRoles: user.roles), kind: .basic)
         }
+        // After the password, outside the throttle: the right password is no failed guess.
+        if identity.user.totpEnabled { throw BasicVerifier.secondFactorRefusal(basic) }
+        return identity
     }
 }
 

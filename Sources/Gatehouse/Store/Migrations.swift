@@ -171,6 +171,65 @@ extension Store {
             );
             CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
             """),
+        // Two-factor sign-in (TOTP). `secret` is the confirmed secret (sealed with the two-factor
+        // key), NULL until a code confirms `pending_secret`; `last_step` is the last time step
+        // accepted, so that no code counts twice. Recovery codes are stored as keyed hashes.
+        // A pending sign-in is the sign-in page's right password, waiting for its code.
+        // A session remembers whether its login gave a second factor.
+        Migration(6, """
+            CREATE TABLE totp (
+                user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                secret BLOB,
+                enabled_at INTEGER,
+                last_step INTEGER NOT NULL DEFAULT -1,
+                pending_secret BLOB,
+                pending_at INTEGER
+            );
+            CREATE TABLE recovery_codes (
+                user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                hash BLOB NOT NULL,
+                created_at INTEGER NOT NULL,
+                used_at INTEGER,
+                PRIMARY KEY (user_id, hash)
+            );
+            CREATE TABLE pending_sign_ins (
+                hash BLOB PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                credential_version INTEGER NOT NULL,
+                client_address TEXT NOT NULL DEFAULT '',
+                expires_at INTEGER NOT NULL,
+                failures INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX pending_sign_ins_expiry ON pending_sign_ins(expires_at);
+            ALTER TABLE sessions ADD COLUMN second_factor INTEGER NOT NULL DEFAULT 0;
+            """, postgresql: """
+            CREATE TABLE totp (
+                user_id BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                secret BYTEA,
+                enabled_at BIGINT,
+                last_step BIGINT NOT NULL DEFAULT -1,
+                pending_secret BYTEA,
+                pending_at BIGINT
+            );
+            CREATE TABLE recovery_codes (
+                user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                hash BYTEA NOT NULL,
+                created_at BIGINT NOT NULL,
+                used_at BIGINT,
+                PRIMARY KEY (user_id, hash)
+            );
+            CREATE TABLE pending_sign_ins (
+                hash BYTEA PRIMARY KEY,
+                user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                credential_version BIGINT NOT NULL,
+                client_address TEXT NOT NULL DEFAULT '',
+                expires_at BIGINT NOT NULL,
+                failures BIGINT NOT NULL DEFAULT 0
+            );
+            CREATE INDEX pending_sign_ins_expiry ON pending_sign_ins(expires_at);
+            ALTER TABLE sessions ADD COLUMN second_factor BIGINT NOT NULL DEFAULT 0;
+            \(notifyTriggers(on: ["totp"]))
+            """),
     ]
 
     struct Migration {

@@ -100,6 +100,8 @@ struct SQLRow {
             return PostgreSQLText.bytea(PQgetvalue(result, row, i), count: Int(PQgetlength(result, row, i)))
         }
     }
+
+    func optionalBlob(_ i: Int32) -> [UInt8]? { isNull(i) ? nil : blob(i) }
 }
 
 /// What a cache of rows remembers it was filled under.

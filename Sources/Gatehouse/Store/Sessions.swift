@@ -14,6 +14,8 @@ package struct Session: Sendable, Equatable {
     package var endReason: String?
     /// Keys the chain of this session's refresh tokens: each one's successor is derived from it.
     package var refreshKey: [UInt8]
+    /// The login gave a one-time code (or a recovery code) as well as the password.
+    package var secondFactor = false
 
     /// Live at `now`: not ended, before its absolute expiry and within `idleSeconds` of its last use.
     package func isLive(at now: Int64, idleSeconds: Int64) -> Bool {
@@ -24,26 +26,30 @@ package struct Session: Sendable, Equatable {
 /// Why a session ended, as the store and the audit trail record it.
 package enum SessionEnd: String, Sendable {
     case logout, revoked, passwordChanged = "password changed", disabled, refreshReuse = "refresh token reuse"
+    case secondFactorChanged = "two-factor sign-in changed"
 }
 
 extension Store {
     static let sessionColumns =
-        "id, user_id, created_at, last_seen_at, expires_at, client_address, user_agent, scopes, ended_at, end_reason, refresh_key"
+        "id, user_id, created_at, last_seen_at, expires_at, client_address, user_agent, scopes, ended_at, end_reason, refresh_key, "
+        + "second_factor"
     /// last_seen_at moves at most this often, so that using a session is a read almost always.
     package static let sessionTouchGranularity: Int64 = 60
 
     @discardableResult
     package func createSession(userID: Int64, scopes: [String], clientAddress: String, userAgent: String, now: Int64,
-                              lifetime: Int64) throws -> Session {
+                              lifetime: Int64, secondFactor: Bool = false) throws -> Session {
         let session = Session(
             id: Base64.urlEncode(LibCrypto.randomBytes(16)), userID: userID, createdAt: now, lastSeenAt: now,
             expiresAt: now + lifetime, clientAddress: String(clientAddress.prefix(64)), userAgent: String(userAgent.prefix(256)),
-            scopes: Store.unique(scopes), endedAt: nil, endReason: nil, refreshKey: LibCrypto.randomBytes(32))
+            scopes: Store.unique(scopes), endedAt: nil, endReason: nil, refreshKey: LibCrypto.randomBytes(32),
+            secondFactor: secondFactor)
         try locked {
             try connection.run(
-                "INSERT INTO sessions (\(Store.sessionColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
+                "INSERT INTO sessions (\(Store.sessionColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
                 [.text(session.id), .int(userID), .int(now), .int(now), .int(session.expiresAt), .text(session.clientAddress),
-                 .text(session.userAgent), .text(Store.joinList(session.scopes)), .blob(session.refreshKey)])
+                 .text(session.userAgent), .text(Store.joinList(session.scopes)), .blob(session.refreshKey),
+                 .int(secondFactor ? 1 : 0)])
         }
         return session
     }
@@ -103,7 +109,8 @@ extension Store {
     static func readSession(_ row: SQLRow) -> Session {
         Session(id: row.text(0), userID: row.int(1), createdAt: row.int(2), lastSeenAt: row.int(3), expiresAt: row.int(4),
                 clientAddress: row.text(5), userAgent: row.text(6), scopes: Store.splitList(row.text(7)),
-                endedAt: row.optionalInt(8), endReason: row.optionalText(9), refreshKey: row.blob(10))
+                endedAt: row.optionalInt(8), endReason: row.optionalText(9), refreshKey: row.blob(10),
+                secondFactor: row.int(11) != 0)
     }
 
     // MARK: refresh tokens

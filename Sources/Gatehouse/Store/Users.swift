@@ -15,12 +15,15 @@ public struct User: Sendable, Equatable {
     /// Moves on every change that must end the account's tokens: a new password, disabling,
     /// and the loss of a scope, a role or a role's permission. Tokens carry it as `cv`.
     public var credentialVersion: Int64
+    /// Two-factor sign-in is on: a password alone opens nothing.
+    public var totpEnabled: Bool
     /// When the current email was proven to be the user's (nil: never, or it changed since).
     public var emailVerifiedAt: Int64?
 
     public init(id: Int64, username: String, email: String? = nil, fullName: String? = nil, passwordHash: String,
                 disabled: Bool = false, scopes: [String] = [], roles: [String] = [], createdAt: Int64,
-                updatedAt: Int64, passwordChangedAt: Int64, credentialVersion: Int64 = 0, emailVerifiedAt: Int64? = nil) {
+                updatedAt: Int64, passwordChangedAt: Int64, credentialVersion: Int64 = 0, totpEnabled: Bool = false,
+                emailVerifiedAt: Int64? = nil) {
         self.id = id
         self.username = username
         self.email = email
@@ -33,6 +36,7 @@ public struct User: Sendable, Equatable {
         self.updatedAt = updatedAt
         self.passwordChangedAt = passwordChangedAt
         self.credentialVersion = credentialVersion
+        self.totpEnabled = totpEnabled
         self.emailVerifiedAt = emailVerifiedAt
     }
 
@@ -41,7 +45,9 @@ public struct User: Sendable, Equatable {
 
 extension Store {
     static let userColumns =
-        "id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at, password_changed_at, credential_version, email_verified_at"
+        "id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at, password_changed_at, credential_version, "
+        + "CASE WHEN EXISTS (SELECT 1 FROM totp WHERE totp.user_id = users.id AND totp.secret IS NOT NULL) THEN 1 ELSE 0 END, "
+        + "email_verified_at"
 
     /// nil for an unknown user, and for a name no user could have. Names compare without case.
     public func user(named username: String) throws -> User? {
@@ -208,7 +214,7 @@ extension Store {
         User(id: row.int(0), username: row.text(1), email: row.optionalText(2), fullName: row.optionalText(3),
              passwordHash: row.text(4), disabled: row.int(5) != 0, scopes: Store.splitList(row.text(6)), roles: [],
              createdAt: row.int(7), updatedAt: row.int(8), passwordChangedAt: row.int(9), credentialVersion: row.int(10),
-             emailVerifiedAt: row.optionalInt(11))
+             totpEnabled: row.int(11) != 0, emailVerifiedAt: row.optionalInt(12))
     }
 
     private func withRoles(_ user: User) throws -> User {

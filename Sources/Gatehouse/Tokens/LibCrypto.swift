@@ -1,7 +1,7 @@
 import COpenSSL
 
 /// The thin wrapper over OpenSSL's libcrypto for what is not JWS-specific:
-/// randomness, digests, HMAC and constant-time comparison.
+/// randomness, digests, HMAC, AES-256-GCM and constant-time comparison.
 package enum LibCrypto {
     package enum Digest: Sendable {
         case sha256, sha384, sha512
@@ -49,6 +49,74 @@ package enum LibCrypto {
         }
         guard ok != nil else { fatalError("HMAC failed") }
         return Array(out.prefix(Int(length)))
+    }
+
+    /// HMAC-SHA1: only for HOTP (RFC 4226), whose codes every authenticator app computes with it.
+    package static func hmacSHA1(key: [UInt8], data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = key.withUnsafeBufferPointer { k in
+            HMAC(EVP_sha1(), k.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(k.count), data, data.count, &out, &length)
+        }
+        guard ok != nil else { fatalError("HMAC failed") }
+        return Array(out.prefix(Int(length)))
+    }
+
+    static let gcmNonceLength = 12
+    static let gcmTagLength = 16
+
+    /// AES-256-GCM under a 32-byte key with a fresh random nonce: nonce ‖ ciphertext ‖ tag.
+    /// `associated` is authenticated, not encrypted (what the ciphertext belongs to).
+    package static func seal(_ plaintext: [UInt8], key: [UInt8], associated: [UInt8]) -> [UInt8] {
+        precondition(key.count == 32, "AES-256 takes a 32-byte key")
+        let nonce = randomBytes(gcmNonceLength)
+        guard let ctx = EVP_CIPHER_CTX_new() else { fatalError("EVP_CIPHER_CTX_new failed") }
+        defer { EVP_CIPHER_CTX_free(ctx) }
+        var out = [UInt8](repeating: 0, count: plaintext.count + 16)
+        var length: Int32 = 0
+        var total = 0
+        var tag = [UInt8](repeating: 0, count: gcmTagLength)
+        let ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nil, key, nonce) == 1
+            && (associated.isEmpty || EVP_EncryptUpdate(ctx, nil, &length, associated, Int32(associated.count)) == 1)
+            && out.withUnsafeMutableBufferPointer { buffer in
+                guard EVP_EncryptUpdate(ctx, buffer.baseAddress, &length, plaintext, Int32(plaintext.count)) == 1 else { return false }
+                total = Int(length)
+                guard EVP_EncryptFinal_ex(ctx, buffer.baseAddress! + total, &length) == 1 else { return false }
+                total += Int(length)
+                return true
+            }
+            && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, Int32(gcmTagLength), &tag) == 1
+        guard ok else { fatalError("AES-256-GCM encryption failed") }
+        return nonce + out.prefix(total) + tag
+    }
+
+    /// The plaintext `seal` was given, or nil when anything (key, nonce, ciphertext, tag,
+    /// associated data) differs from what was sealed.
+    package static func open(_ sealed: [UInt8], key: [UInt8], associated: [UInt8]) -> [UInt8]? {
+        guard key.count == 32, sealed.count >= gcmNonceLength + gcmTagLength else { return nil }
+        let nonce = Array(sealed.prefix(gcmNonceLength))
+        let body = Array(sealed.dropFirst(gcmNonceLength).dropLast(gcmTagLength))
+        var tag = Array(sealed.suffix(gcmTagLength))
+        guard let ctx = EVP_CIPHER_CTX_new() else { return nil }
+        defer {
+            EVP_CIPHER_CTX_free(ctx)
+            ERR_clear_error()
+        }
+        var out = [UInt8](repeating: 0, count: body.count + 16)
+        var length: Int32 = 0
+        var total = 0
+        let ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nil, key, nonce) == 1
+            && (associated.isEmpty || EVP_DecryptUpdate(ctx, nil, &length, associated, Int32(associated.count)) == 1)
+            && out.withUnsafeMutableBufferPointer { buffer in
+                guard EVP_DecryptUpdate(ctx, buffer.baseAddress, &length, body, Int32(body.count)) == 1 else { return false }
+                total = Int(length)
+                guard EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, Int32(gcmTagLength), &tag) == 1,
+                      EVP_DecryptFinal_ex(ctx, buffer.baseAddress! + total, &length) == 1
+                else { return false }
+                total += Int(length)
+                return true
+            }
+        return ok ? Array(out.prefix(total)) : nil
     }
 
     /// Compares in time that depends only on the lengths.

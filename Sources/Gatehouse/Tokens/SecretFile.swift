@@ -4,11 +4,11 @@ import Foundation
 /// only its owner may read. The secret is the hex text itself, as FastAPI's tutorial
 /// uses the output of `openssl rand -hex 32`, so PyJWT given the same text agrees.
 enum SecretFile {
-    static func loadOrCreate(path: String) throws(ConfigError) -> [UInt8] {
+    static func loadOrCreate(path: String, setting: String = "secret_key_file") throws(ConfigError) -> [UInt8] {
         if FileManager.default.fileExists(atPath: path) { return try read(path: path) }
         let secret = Array(LibCrypto.hex(LibCrypto.randomBytes(32)).utf8)
         // Another process starting at the same time (lighttpd starts several) uses its own.
-        guard try createPrivately(path, contents: secret + [0x0A], setting: "secret_key_file") else { return try read(path: path) }
+        guard try createPrivately(path, contents: secret + [0x0A], setting: setting) else { return try read(path: path) }
         return secret
     }
 
