@@ -100,7 +100,7 @@ final class PrivilegesTests: XCTestCase {
         config.dataDir = "/srv/gh"
         XCTAssertEqual(Privileges.ownedFiles(config), [
             "/srv/gh", "/srv/gh/gatehouse.sqlite3", "/srv/gh/gatehouse.sqlite3-wal", "/srv/gh/gatehouse.sqlite3-shm",
-            "/srv/gh/secret_key", "/srv/gh/account_token_key",
+            "/srv/gh/secret_key", "/srv/gh/totp_key", "/srv/gh/account_token_key",
         ])
     }
 }
