@@ -100,8 +100,8 @@ struct UserCommand: ParsableCommand {
             rows.append(["password:", hasher.needsRehash(u.passwordHash) ? "\(scheme) (rehashed at next login)" : scheme])
             rows += [["created:", CommandText.time(u.createdAt)], ["updated:", CommandText.time(u.updatedAt)],
                      ["password changed:", CommandText.time(u.passwordChangedAt)],
-                     ["two-factor:", u.totpEnabled ? "TOTP, \(try store.unusedRecoveryCodes(userID: u.id)) recovery codes left" : "off"],
-                     ["email verified:", u.emailVerified ? CommandText.time(u.emailVerifiedAt ?? 0) : "no"]]
+                     ["email verified:", u.emailVerified ? CommandText.time(u.emailVerifiedAt ?? 0) : "no"],
+                     ["two-factor:", u.totpEnabled ? "TOTP, \(try store.unusedRecoveryCodes(userID: u.id)) recovery codes left" : "off"]]
             print(CommandText.table(rows.map { [$0[0], CommandText.printable($0[1])] }))
         }
     }
