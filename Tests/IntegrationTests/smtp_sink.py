@@ -1,0 +1,85 @@
+"""A real SMTP server for the tests: aiosmtpd on 127.0.0.1:PORT, each message it receives
+written to FOLDER as N.eml (as received) and N.json (the envelope and what Python's email
+package reads from it: headers, the plain-text and HTML parts). FOLDER/ready appears once it
+listens. Runs until SIGTERM.
+
+Usage: python smtp_sink.py PORT FOLDER [USER:PASSWORD]
+With USER:PASSWORD, AUTH (PLAIN or LOGIN, allowed without TLS here) is required and only
+that pair is accepted; each attempt is appended to FOLDER/auth.log as "ok USER" or "refused".
+"""
+
+import email
+import email.policy
+import json
+import os
+import signal
+import sys
+import threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+class Sink:
+    def __init__(self, folder):
+        self.folder = folder
+        self.count = len([n for n in os.listdir(folder) if n.endswith(".eml")])
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.count += 1
+            n = self.count
+        raw = envelope.original_content or envelope.content
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        parts = {}
+        for part in message.walk():
+            if part.get_content_maintype() == "text":
+                parts[part.get_content_type()] = part.get_content()
+        record = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "headers": [[k, str(v)] for k, v in message.items()],
+            "subject": str(message["Subject"]),
+            "to": str(message["To"]),
+            "text": parts.get("text/plain", ""),
+            "html": parts.get("text/html", ""),
+        }
+        with open(os.path.join(self.folder, f"{n}.eml"), "wb") as f:
+            f.write(raw)
+        with open(os.path.join(self.folder, f"{n}.json.tmp"), "w") as f:
+            json.dump(record, f)
+        os.rename(os.path.join(self.folder, f"{n}.json.tmp"), os.path.join(self.folder, f"{n}.json"))
+        return "250 Message accepted for delivery"
+
+
+class Authenticator:
+    def __init__(self, folder, pair):
+        self.log = os.path.join(folder, "auth.log")
+        self.user, self.password = pair.split(":", 1)
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.user
+              and auth_data.password.decode() == self.password)
+        with open(self.log, "a") as f:
+            f.write(f"ok {self.user}\n" if ok else "refused\n")
+        return AuthResult(success=ok)
+
+
+def main():
+    port, folder = int(sys.argv[1]), sys.argv[2]
+    auth = {}
+    if len(sys.argv) > 3:
+        auth = dict(authenticator=Authenticator(folder, sys.argv[3]), auth_required=True, auth_require_tls=False)
+    controller = Controller(Sink(folder), hostname="127.0.0.1", port=port, **auth)
+    controller.start()
+    open(os.path.join(folder, "ready"), "w").close()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    os.remove(os.path.join(folder, "ready"))
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
