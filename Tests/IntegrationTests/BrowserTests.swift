@@ -133,6 +133,42 @@ final class BrowserTests: XCTestCase {
         XCTAssertEqual(icon.header("Content-Type"), "image/x-icon")
     }
 
+    /// The links Gatehouse mails (public_url + `/verify?token=`, `/reset-password?token=`,
+    /// `/register?invite=`) and /forgot-password open the site's pages, public, under the same
+    /// CSP, and those pages send no Referer (the address may carry a token).
+    func testTheMailedLinksOpenTheAccountPages() throws {
+        let policy = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        let pages = ["/verify?token=ghv_x": "Verify your email", "/reset-password?token=ghpw_x": "Choose a new password",
+                     "/register?invite=ghi_x": "Create an account", "/forgot-password": "Forgot your password?"]
+        for (link, title) in pages {
+            let page = try e.get(link, ["Accept: text/html"])
+            XCTAssertEqual(page.status, 200, link)
+            XCTAssertEqual(page.header("Content-Type"), "text/html", link)
+            XCTAssertEqual(page.header("Content-Security-Policy"), policy, link)
+            XCTAssertTrue(page.text.contains("<title>\(title) — Gatehouse demo</title>"), link)
+            XCTAssertTrue(page.text.contains(#"<meta name="referrer" content="no-referrer">"#), link)
+            XCTAssertTrue(page.text.contains(#"<script src="/self-service.js" defer></script>"#), link)
+        }
+        XCTAssertEqual(try e.get("/no-such-page").status, 404)
+    }
+
+    /// The CSP allows no inline script: every page's scripts are files of the site.
+    func testNoPageHasAnInlineScript() throws {
+        let www = Harness.packageRoot.appendingPathComponent("www")
+        let pages = try FileManager.default.subpathsOfDirectory(atPath: www.path).filter { $0.hasSuffix(".html") }
+        XCTAssertGreaterThanOrEqual(pages.count, 7, "\(pages)")
+        for page in pages {
+            let html = try String(contentsOf: www.appendingPathComponent(page), encoding: .utf8)
+            let tags = html.components(separatedBy: "<script").count - 1
+            let files = html.matches(of: /<script src="\/([a-z\/-]+\.js)" defer><\/script>/).map { String($0.output.1) }
+            XCTAssertEqual(tags, files.count, "\(page): every script is <script src=\"/….js\" defer></script>, none has a body")
+            for file in files {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: www.appendingPathComponent(file).path), "\(page): /\(file)")
+            }
+            XCTAssertFalse(html.range(of: #"\son[a-z]+\s*="#, options: .regularExpression) != nil, "\(page): an inline event handler")
+        }
+    }
+
     func testACookieRequestFromAnotherSiteIsRefusedThroughNginx() throws {
         let jar = try signedIn()
         let json = ["Content-Type: application/json"]
