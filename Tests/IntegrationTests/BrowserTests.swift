@@ -84,9 +84,11 @@ final class BrowserTests: XCTestCase {
         try drive("docs-missing")
     }
 
-    /// Register on /register, open the link of the verification mail (the file transport's
-    /// .eml) on /verify: verified; sign in; change the password on the account page (the old
-    /// one is then refused, this session lives on); change the email and verify it too.
+    /// Register on /register (and ask for the link again), open the link of the verification
+    /// mail (the file transport's .eml) on /verify: verified, and the same link a second time
+    /// `400 VERIFY_USER_BAD_TOKEN`; sign in; change the password on the account page (the old
+    /// one is then refused, this session lives on; a wrong current password is
+    /// `400 UPDATE_USER_BAD_CURRENT_PASSWORD` and changes nothing); change the email and verify it too.
     func testRegisterVerifyAndChangePasswordAndEmailInChromium() throws {
         try drive("accounts")
     }
@@ -100,7 +102,8 @@ final class BrowserTests: XCTestCase {
     }
 
     /// Forgot password from the home page, the reset mail's link on /reset-password, a new
-    /// password, signed in with it (the old one refused).
+    /// password, signed in with it (the old one refused); the same link again is
+    /// `400 RESET_PASSWORD_BAD_TOKEN` and changes nothing.
     func testForgotAndResetPasswordInChromium() throws {
         try drive("reset")
     }

@@ -95,6 +95,16 @@ class Browser:
         entries = self.driver.execute("getLog", {"type": "browser"})["value"]
         self.console += [entry for entry in entries if entry.get("level") == "SEVERE"]
 
+    def expect_refusals(self, *answers):
+        """The console's errors since the last check are exactly these refused requests,
+        (path, status) each, which the page showed: Chromium logs every 4xx a fetch gets."""
+        self.read_console()
+        seen = sorted(entry["message"] for entry in self.console)
+        wanted = sorted(f"{self.base}{path} - Failed to load resource: the server responded with a status of {status} ({reason})"
+                        for path, status, reason in answers)
+        self.console = []
+        expect(seen == wanted, f"console errors: {seen}, expected {wanted}")
+
     def assert_console_clean(self):
         self.read_console()
         if self.console:
@@ -299,8 +309,9 @@ def docs_missing(b, base):
 
 
 def accounts(b, base):
-    """Register, verify through the mailed link, sign in, change the password (the old one
-    is refused), change the email and verify the new one."""
+    """Register (the link mailed, and again on request), verify through the mailed link (a
+    second time refused), sign in, change the password (the old one is refused, so is a wrong
+    current password), change the email and verify the new one."""
     d = b.driver
     d.get(base + "/")
     b.click("#register-link")
@@ -313,6 +324,10 @@ def accounts(b, base):
     b.click("#register")
     b.text_in("#registered-message", "Account ann created, for ann@example.com.")
     b.shot("registered")
+    b.mail.link("ann@example.com", base + "/verify?token=ghv_")  # mailed at registration
+    b.click("#send-verification")
+    b.text_in("#verification-sent", "A new link is on its way to ann@example.com.")
+    b.shot("verification-sent-again")
 
     link = b.mail.link("ann@example.com", base + "/verify?token=ghv_")
     d.get(link)
@@ -321,6 +336,14 @@ def accounts(b, base):
            f"the token is off the address bar: {d.current_url}")
     b.shot("verified")
     b.click("#verified-account")
+    b.at("/auth/login?rd=/account/")
+    d.get(link)
+    b.text_in("#verify-state", "This link does not verify anything: it was used, it expired, or the email changed since.")
+    b.text_in("#page-error", "HTTP 400 Bad Request — VERIFY_USER_BAD_TOKEN")
+    b.find("#verify-email")
+    b.shot("link-used-twice")
+    b.expect_refusals(("/auth/verify", 400, "Bad Request"))
+    d.get(base + "/account/")
     b.at("/auth/login?rd=/account/")
     b.find("#username").send_keys("ann")
     b.find("#password").send_keys("annpass1")
@@ -341,6 +364,15 @@ def accounts(b, base):
     expect(password_signs_in(base, "ann", "annpass2"), "the new password signs in")
     d.refresh()
     b.text_in("#account-title", "Signed in as ann")  # this session lived on
+    b.find("#profile-password").send_keys("annpass3")
+    b.find("#profile-current-password").send_keys("annpass1")
+    b.click("#save-profile")
+    b.text_in("#profile-error", "HTTP 400 Bad Request — UPDATE_USER_BAD_CURRENT_PASSWORD")
+    b.shot("wrong-current-password")
+    b.expect_refusals(("/auth/users/me/", 400, "Bad Request"))
+    expect(password_signs_in(base, "ann", "annpass2"), "a wrong current password changed nothing")
+    b.find("#profile-password").clear()
+    b.find("#profile-current-password").clear()
 
     email_input = b.find("#profile-email")
     b.wait(lambda d: email_input.get_attribute("value") == "ann@example.com", "the form shows the current email")
@@ -440,7 +472,8 @@ def reset(b, base):
     b.text_in("#forgot-sent", "If an account has this address, a link is on its way to it")
     b.shot("reset-link-sent")
 
-    d.get(b.mail.link("johndoe@example.com", base + "/reset-password?token=ghpw_"))
+    link = b.mail.link("johndoe@example.com", base + "/reset-password?token=ghpw_")
+    d.get(link)
     b.at("/reset-password")
     expect("ghpw_" not in d.current_url, f"the token is off the address bar: {d.current_url}")
     b.find("#reset-password").send_keys("brand-new-secret")
@@ -449,8 +482,19 @@ def reset(b, base):
     b.click("#reset-submit")
     b.text_in("#reset-done", "Your password is changed.")
     b.shot("password-reset")
+    d.get(link)
+    b.find("#reset-password").send_keys("another-new-secret")
+    b.find("#reset-password-again").send_keys("another-new-secret")
+    b.click("#reset-submit")
+    b.text_in("#page-error", "HTTP 400 Bad Request — RESET_PASSWORD_BAD_TOKEN")
+    b.find("#reset-again a")
+    b.shot("reset-link-used-twice")
+    b.expect_refusals(("/auth/reset-password", 400, "Bad Request"))
+    d.get(base + "/reset-password")
+    b.text_in("#page-error", "This address carries no reset token")
+    expect(not password_signs_in(base, "johndoe", "another-new-secret"), "a spent reset link changes nothing")
     expect(not password_signs_in(base, "johndoe", "secret"), "the old password is refused")
-    b.click("#reset-sign-in")
+    d.get(base + "/account/")
     b.at("/auth/login?rd=/account/")
     b.find("#username").send_keys("johndoe")
     b.find("#password").send_keys("brand-new-secret")
