@@ -139,6 +139,18 @@ final class MailTests: XCTestCase {
         XCTAssertEqual(b.post("/reset-password", #"{"token":"\#(token)","password":"brandnew1"}"#).status, 200)
     }
 
+    func testSentMessagesGoAfterMailKeepSentDaysAndFailedOnesStay() throws {
+        let t = try TestApp(TestApp.accounts.merging(["mail_keep_sent_days": "2", "mail_max_attempts": "1"]) { $1 })
+        _ = t.post("/forgot-password", #"{"email":"johndoe@example.com"}"#)
+        XCTAssertEqual(try OutboxDelivery(config: t.app.config, logger: MailTests.silent).run(now: t.now).sent, 1)
+        _ = t.post("/verify/request", #"{"email":"johndoe@example.com"}"#)
+        XCTAssertEqual(try OutboxDelivery(config: t.app.config, logger: MailTests.silent, transport: Refusing()).run(now: t.now).failed, 1)
+        _ = try OutboxDelivery(config: t.app.config, logger: MailTests.silent).run(now: t.now + 2 * 86400 - 1)
+        XCTAssertEqual(try t.app.store.outboxMessages().map(\.state), [.sent, .failed])
+        _ = try OutboxDelivery(config: t.app.config, logger: MailTests.silent).run(now: t.now + 2 * 86400 + 1)
+        XCTAssertEqual(try t.app.store.outboxMessages().map(\.state), [.failed])
+    }
+
     struct Refusing: MailTransport {
         func send(_ message: [UInt8], from: String, to: String, id: Int64) throws { throw MailTransportError("550 no thanks") }
     }

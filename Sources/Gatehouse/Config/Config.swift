@@ -138,6 +138,7 @@ public struct Config: Sendable {
     public var accountTokenKeyFile: String? = nil  // default: <data_dir>/account_token_key
     public var mailMaxAttempts = 8
     public var mailRetrySeconds = 60
+    public var mailKeepSentDays = 30
 
     // Privileges
     public var user: String? = nil

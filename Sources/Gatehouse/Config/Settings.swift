@@ -193,6 +193,8 @@ extension Config {
                     help: "Delivery attempts before a message is marked failed (gatehouse mail retry)."),
             Setting("mail_retry_seconds", \.mailRetrySeconds, .integer(1...86400),
                     help: "Wait after the first failed attempt; it doubles with each one, up to six hours."),
+            Setting("mail_keep_sent_days", \.mailKeepSentDays, .integer(0...3650),
+                    help: "Sent messages (addresses, never tokens) are removed this long after; failed ones stay. 0: keep."),
         ]),
         SettingSection(title: "Privileges", settings: [
             Setting("user", \.user, SettingType.name("user name").orEmpty(), restartOnly: true,
