@@ -132,6 +132,7 @@ public struct Config: Sendable {
     public var smtpStartTLS = true
     public var smtpUser: String? = nil
     public var smtpPasswordFile: String? = nil
+    public var smtpCAFile: String? = nil
     public var sendmailPath = "/usr/sbin/sendmail"
     public var mailDir: String? = nil  // default: <data_dir>/mail
     public var mailTemplatesDir: String? = nil

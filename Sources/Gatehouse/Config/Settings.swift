@@ -181,6 +181,8 @@ extension Config {
             Setting("smtp_user", \.smtpUser, SettingType.anyText.orEmpty(), help: "SMTP AUTH user name."),
             Setting("smtp_password_file", \.smtpPasswordFile, SettingType.file.orEmpty(),
                     help: "File holding the SMTP AUTH password (its first line)."),
+            Setting("smtp_ca_file", \.smtpCAFile, SettingType.file.orEmpty(), default: "the system's CAs",
+                    help: "PEM certificates that may sign the SMTP server's (a private CA); the name is always checked."),
             Setting("sendmail_path", \.sendmailPath, .path, help: "The sendmail program (mail_transport = sendmail)."),
             Setting("mail_dir", \.mailDir, SettingType.file.orEmpty(), default: "<data_dir>/mail",
                     help: "Where mail_transport = file writes .eml files (0600)."),
