@@ -131,7 +131,7 @@ generated: release
 	$(RELEASE_BIN) config example | debian/package-settings $(SOCKET_GROUP) > $(GENERATED)/gatehouse.conf
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@SOCKET_GROUP@|$(SOCKET_GROUP)|g' \
 		debian/gatehouse.service > $(GENERATED)/gatehouse.service
-	for f in gatehouse.conf auth-request.conf auth-request-throttle.conf auth-request-signin.conf; do \
+	for f in gatehouse.conf gatehouse-single-pool.conf auth-request.conf auth-request-throttle.conf auth-request-signin.conf; do \
 		sed -e 's|/path/to/gatehouse/nginx/|$(DATADIR)/gatehouse/nginx/|g' \
 			-e 's|/path/to/gatehouse/swagger-ui/|$(DATADIR)/gatehouse/swagger-ui/|g' \
 			-e 's|unix:[^ ;]*/gatehouse\(-login\)\{0,1\}\.sock|unix:/run/gatehouse/gatehouse\1.sock|g' \

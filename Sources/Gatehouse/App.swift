@@ -51,16 +51,22 @@ public final class App {
     private var accessRecord: (route: String?, userID: Int64?) = (nil, nil)
     private var lastStatus = 0
     public let authenticator: Authenticator
+    /// What `/metrics` reports; the server's sink sums every worker of the master.
+    public let metrics: any MetricsSink
     let router: Router<Route>
+    /// The metrics index of the route being answered (unmatched until one matches).
+    private var metricsRoute = MetricsLayout.unmatchedRoute
     private let failures = Atomic<Int>(0)
 
     public init(
         config: Config, store: Store, keys: JWTKeySet, logger: Logger = Logger(label: "gatehouse"),
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         hashLimiter: (any HashLimiter)? = nil, failureLedger: (any FailureLedger)? = nil,
-        authenticator: Authenticator = .standard(), extraRoutes: (Schemes) -> [Route] = { _ in [] }
+        authenticator: Authenticator = .standard(), metrics: (any MetricsSink)? = nil,
+        extraRoutes: (Schemes) -> [Route] = { _ in [] }
     ) throws {
         self.config = config
+        self.metrics = metrics ?? LocalMetrics()
         self.hashLimiter = hashLimiter
         // Nodes that share a PostgreSQL database share its ledger, whatever this process was given.
         self.failureLedger = store.isPostgreSQL ? StoreFailureLedger(store: store) : failureLedger ?? LocalFailureLedger()
@@ -77,7 +83,8 @@ public final class App {
         self.authenticator = authenticator
         var router = Router<Route>()
         let schemes = Schemes(config: config)
-        for route in App.routes(config: config, schemes: schemes) + extraRoutes(schemes) {
+        for var route in App.routes(config: config, schemes: schemes) + extraRoutes(schemes) {
+            route.metricsIndex = self.metrics.routeIndex(route.metricsLabel)
             router.add(route.method, route.path, route)
         }
         self.router = router
@@ -86,12 +93,12 @@ public final class App {
     /// Opens this process's own store connection and keys: one App per worker.
     public static func open(config: Config, logger: Logger = Logger(label: "gatehouse"),
                             hashLimiter: (any HashLimiter)? = nil, failureLedger: (any FailureLedger)? = nil,
-                            authenticator: Authenticator = .standard(),
+                            authenticator: Authenticator = .standard(), metrics: (any MetricsSink)? = nil,
                             extraRoutes: (Schemes) -> [Route] = { _ in [] }) throws -> App {
         let store = try Store.open(config: config)
         let keys = try JWTKeySet.load(config: config)
         return try App(config: config, store: store, keys: keys, logger: logger, hashLimiter: hashLimiter,
-                       failureLedger: failureLedger, authenticator: authenticator, extraRoutes: extraRoutes)
+                       failureLedger: failureLedger, authenticator: authenticator, metrics: metrics, extraRoutes: extraRoutes)
     }
 
     /// Run once by the master before it forks: creates and migrates the store and the
@@ -110,12 +117,23 @@ public final class App {
 
     public var routes: [Route] { router.entries.map(\.route) }
 
+    /// `METHOD /path` of every route an App with this configuration serves, in the order App
+    /// asks its metrics sink for them: what the master registers before it forks.
+    public static func routeLabels(config: Config, extraRoutes: (Schemes) -> [Route] = { _ in [] }) -> [String] {
+        let schemes = Schemes(config: config)
+        return (App.routes(config: config, schemes: schemes) + extraRoutes(schemes)).map(\.metricsLabel)
+    }
+
     public func handle(_ request: Request) -> Response {
         store.beginRequest()
-        let started = config.accessLog ? DispatchTime.now().uptimeNanoseconds : 0
+        metrics.requestBegan()
+        let started = DispatchTime.now().uptimeNanoseconds
         accessRecord = (nil, nil)
+        metricsRoute = MetricsLayout.unmatchedRoute
         defer {
             store.endRequest()
+            metrics.requestEnded(route: metricsRoute, status: lastStatus,
+                                 nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
             if config.accessLog { logAccess(request, started: started) }
         }
         if cors.isEnabled, let preflight = cors.preflight(request) {
@@ -138,6 +156,7 @@ public final class App {
             return Response.empty(status: 307, headers: Headers([("location", redirectLocation(request, path: path))]))
         case let .matched(route, parameters):
             accessRecord.route = route.path
+            metricsRoute = route.metricsIndex
             var context = Context(request: request, app: self)
             context.request.pathParameters = parameters
             context.routeParameters = route.parameters

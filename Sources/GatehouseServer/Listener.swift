@@ -17,10 +17,12 @@ public struct Listener: Sendable {
     /// Backlog for listen(2): enough for bursts from nginx; the kernel caps it at somaxconn.
     static let backlog: Int32 = 1024
 
-    /// `unix:/path` or `host:port` (`[v6]:port` too).
-    public static func open(_ address: String, mode: UInt32, owner: String?) throws(ServerError) -> Listener {
+    /// `unix:/path` or `host:port` (`[v6]:port` too). `account` is who serve will run as:
+    /// a socket folder it creates is that account's.
+    public static func open(_ address: String, mode: UInt32, owner: String?,
+                            account: Privileges.Account? = nil) throws(ServerError) -> Listener {
         let listener = address.hasPrefix("unix:")
-            ? try openUnix(String(address.dropFirst(5)), mode: mode, owner: owner)
+            ? try openUnix(String(address.dropFirst(5)), mode: mode, owner: owner, account: account)
             : try openTCP(address)
         try listener.makeNonBlocking()
         return listener
@@ -53,7 +55,7 @@ public struct Listener: Sendable {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     }
 
-    static func openUnix(_ path: String, mode: UInt32, owner: String?) throws(ServerError) -> Listener {
+    static func openUnix(_ path: String, mode: UInt32, owner: String?, account: Privileges.Account?) throws(ServerError) -> Listener {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let pathBytes = Array(path.utf8)
@@ -62,7 +64,8 @@ public struct Listener: Sendable {
         }
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
 
-        try makeSocketFolder(of: path)
+        try makeSocketFolder(of: path, account: account)
+        try checkSocketFolder(of: path, account: account)
         try removeStaleSocket(path, address: address)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .system("socket") }
@@ -95,8 +98,9 @@ public struct Listener: Sendable {
     }
 
     /// /run is emptied at boot: the socket's folder is made when missing (0755, so the web
-    /// server can reach the socket, whose own mode decides who may connect).
-    static func makeSocketFolder(of path: String) throws(ServerError) {
+    /// server can reach the socket, whose own mode decides who may connect), and given to the
+    /// account serve runs as, which removes its socket there when it stops.
+    static func makeSocketFolder(of path: String, account: Privileges.Account?) throws(ServerError) {
         var parts = path.split(separator: "/").dropLast().map(String.init)
         var missing: [String] = []
         while !parts.isEmpty {
@@ -106,8 +110,31 @@ public struct Listener: Sendable {
             parts.removeLast()
         }
         if !path.hasPrefix("/") { return }
-        for folder in missing.reversed() where mkdir(folder, 0o755) != 0 && errno != EEXIST {
-            throw .system("mkdir \(folder)")
+        for folder in missing.reversed() {
+            if mkdir(folder, 0o755) != 0 && errno != EEXIST { throw .system("mkdir \(folder)") }
+            chmod(folder, 0o755)  // whatever the umask
+        }
+        if let account, geteuid() == 0, let folder = missing.first, chown(folder, account.uid, account.gid) != 0 {
+            throw .system("chown \(folder)")
+        }
+    }
+
+    /// Whoever may write the socket's folder may put their own socket where nginx connects
+    /// (and read every password sent to it): only root, serve's own account, or a sticky folder.
+    static func checkSocketFolder(of path: String, account: Privileges.Account?) throws(ServerError) {
+        var folder = "."
+        if let slash = path.lastIndex(of: "/") { folder = slash == path.startIndex ? "/" : String(path[..<slash]) }
+        var info = stat()
+        guard stat(folder, &info) == 0 else { throw .system("socket folder \(folder)") }
+        let trusted: Set<uid_t> = [0, geteuid(), account?.uid ?? 0]
+        if !trusted.contains(info.st_uid) {
+            let name = getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
+            throw ServerError("socket folder \(folder) belongs to \(name), who could replace the socket nginx connects to: "
+                + "chown it to root or to serve's user, or put the socket in a folder of Gatehouse's own")
+        }
+        if info.st_mode & 0o022 != 0 && info.st_mode & mode_t(S_ISVTX) == 0 {
+            throw ServerError("socket folder \(folder) is writable by group or others (mode \(String(info.st_mode & 0o7777, radix: 8))), "
+                + "who could replace the socket: chmod go-w \(folder)")
         }
     }
 

@@ -9,15 +9,27 @@ import Logging
 public struct Server: Sendable {
     public typealias Routes = @Sendable (Schemes) -> [Route]
     public let routes: Routes
+    /// The build's git commit, for /metrics' gatehouse_build_info.
+    public let commit: String
 
-    public init(routes: @escaping Routes = { _ in [] }) { self.routes = routes }
+    public init(routes: @escaping Routes = { _ in [] }, commit: String = "unknown") {
+        self.routes = routes
+        self.commit = commit
+    }
+
+    /// The route labels of the App a configuration builds, for the master's metrics.
+    var routeLabels: (Config) -> [String] {
+        let routes = self.routes
+        return { App.routeLabels(config: $0, extraRoutes: routes) }
+    }
 
     /// Builds a worker's App after fork (or the one App of a CGI run).
     public var factory: AppFactory {
         let routes = self.routes
-        return { config, hashLimiter, failureLedger in
+        let commit = self.commit
+        return { config, hashLimiter, failureLedger, metrics in
             try App.open(config: config, logger: Server.logger(config), hashLimiter: hashLimiter, failureLedger: failureLedger,
-                         extraRoutes: routes)
+                         metrics: metrics ?? LocalMetrics(commit: commit), extraRoutes: routes)
         }
     }
 
@@ -80,11 +92,13 @@ public struct Server: Sendable {
         let account = try Privileges.account(user: settings.user, group: settings.group)
         for warning in try App.prepare(config: settings) { logger.warning("\(warning)") }
         let loginAddress = settings.loginPool ? try settings.loginListenAddress() : nil
-        let listener = try Listener.open(settings.listen.description, mode: settings.socketMode, owner: settings.socketOwner)
+        let listener = try Listener.open(settings.listen.description, mode: settings.socketMode, owner: settings.socketOwner,
+                                         account: account)
         var pools = [WorkerPool.main(listener)]
         do {
             if let loginAddress {
-                pools.append(.login(try Listener.open(loginAddress.description, mode: settings.socketMode, owner: settings.socketOwner)))
+                pools.append(.login(try Listener.open(loginAddress.description, mode: settings.socketMode, owner: settings.socketOwner,
+                                                      account: account)))
             }
             if let account {
                 try Privileges.handOver(Privileges.ownedFiles(settings), to: account)
@@ -95,11 +109,13 @@ public struct Server: Sendable {
             for pool in pools { pool.listener.close() }
             throw error
         }
-        return Supervisor(pools: pools, config: settings, reload: reload, factory: factory, logger: logger).run()
+        return Supervisor(pools: pools, config: settings, reload: reload, factory: factory, logger: logger,
+                          routeLabels: routeLabels, commit: commit).run()
     }
 
     /// The process manager that passed the socket decides how many of us run: one worker
-    /// unless the configuration asks for more.
+    /// unless the configuration asks for more. Started as root (spawn-fcgi without -u), with
+    /// `user =`, it prepares the files, hands them to that user and becomes it, as serve does.
     public func serveInheritedSocket() -> Int32 {
         let load = { () throws -> Config in
             var config = try Server.loadConfig(file: nil)
@@ -108,10 +124,16 @@ public struct Server: Sendable {
         }
         do {
             let config = try load()
-            try App.prepare(config: config)
+            let account = try Privileges.account(user: config.user, group: config.group)
+            let logger = Server.logger(config, label: "gatehouse.serve")
+            for warning in try App.prepare(config: config) { logger.warning("\(warning)") }
+            if let account {
+                try Privileges.handOver(Privileges.ownedFiles(config), to: account)
+                try Privileges.drop(to: account)
+            }
             let supervisor = Supervisor(
                 listener: try Listener.inherited(fd: 0), config: config, reload: load, factory: factory,
-                logger: Server.logger(config, label: "gatehouse.serve"))
+                logger: logger, routeLabels: routeLabels, commit: commit)
             return supervisor.run()
         } catch {
             FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
@@ -122,7 +144,7 @@ public struct Server: Sendable {
     public func answerCGI() -> Int32 {
         do {
             let config = try Server.loadConfig(file: nil)
-            return CGIResponder.respond(app: try factory(config, nil, nil))
+            return CGIResponder.respond(app: try factory(config, nil, nil, nil))
         } catch {
             FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
             _ = CGIResponder.writeAll(1, HTTPError.internalServerError.response.serialized())

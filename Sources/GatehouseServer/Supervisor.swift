@@ -5,8 +5,9 @@ import Logging
 
 /// Builds a worker's App after fork, so that each worker owns its own resources
 /// (its SQLite connection, caches) and nothing is shared across processes.
-/// The main pool's workers get a hash limiter; every worker gets the master's failure ledger.
-public typealias AppFactory = @Sendable (Config, (any HashLimiter)?, (any FailureLedger)?) throws -> App
+/// The main pool's workers get a hash limiter; every worker gets the master's failure ledger
+/// and its own block of the master's metrics.
+public typealias AppFactory = @Sendable (Config, (any HashLimiter)?, (any FailureLedger)?, (any MetricsSink)?) throws -> App
 
 /// The prefork master: holds the listening sockets, keeps each pool's workers running,
 /// restarts one that dies, replaces them all on SIGHUP (new ones first, then the old ones
@@ -22,6 +23,8 @@ public final class Supervisor {
         var stopping = false
         /// Its slot in `hashSlots` (main pool only).
         var hashSlot: Int?
+        /// Its block in `metrics`.
+        var metricsSlot: Int?
     }
 
     let pools: [WorkerPool]
@@ -40,6 +43,13 @@ public final class Supervisor {
     var hashSlots: SharedHashSlots?
     /// Failed logins by address and username, for every pool.
     var failureTable: SharedFailureTable?
+    /// Every worker's counters, for /metrics.
+    var metrics: SharedMetrics?
+    var metricsLabels = MetricsLabels()
+    /// The route labels of the App a configuration builds (registered before each fork).
+    let routeLabels: (Config) -> [String]
+    /// The build's git commit, for gatehouse_build_info.
+    let commit: String
     /// The monotonic time of the last audit pruning.
     var lastPrune: Double?
     /// The child delivering the outbox, while one runs, and when the last one started.
@@ -53,8 +63,12 @@ public final class Supervisor {
     static let restartDelay = 0.5
 
     /// `reload` re-reads the configuration on SIGHUP (a failure keeps the running workers).
-    public init(pools: [WorkerPool], config: Config, reload: @escaping () throws -> Config, factory: @escaping AppFactory, logger: Logger) {
+    public init(pools: [WorkerPool], config: Config, reload: @escaping () throws -> Config, factory: @escaping AppFactory,
+                logger: Logger, routeLabels: @escaping (Config) -> [String] = { App.routeLabels(config: $0) },
+                commit: String = "unknown") {
         self.pools = pools
+        self.routeLabels = routeLabels
+        self.commit = commit
         self.config = config
         self.reload = reload
         self.factory = factory
@@ -62,8 +76,11 @@ public final class Supervisor {
     }
 
     /// One pool of `workers` workers on `listener`.
-    public convenience init(listener: Listener, config: Config, reload: @escaping () throws -> Config, factory: @escaping AppFactory, logger: Logger) {
-        self.init(pools: [.main(listener)], config: config, reload: reload, factory: factory, logger: logger)
+    public convenience init(listener: Listener, config: Config, reload: @escaping () throws -> Config, factory: @escaping AppFactory,
+                            logger: Logger, routeLabels: @escaping (Config) -> [String] = { App.routeLabels(config: $0) },
+                            commit: String = "unknown") {
+        self.init(pools: [.main(listener)], config: config, reload: reload, factory: factory, logger: logger,
+                  routeLabels: routeLabels, commit: commit)
     }
 
     /// Runs until SIGTERM/SIGINT and all workers have exited; returns the exit status.
@@ -84,10 +101,12 @@ public final class Supervisor {
         do {
             hashSlots = try SharedHashSlots(count: 1024, limit: config.maxConcurrentHashes)
             failureTable = try SharedFailureTable()
+            metrics = try SharedMetrics(slots: 1024)
         } catch {
             logger.critical("\(error)")
             return 1
         }
+        metricsLabels.register(routeLabels(config))
         for (index, pool) in pools.enumerated() {
             let size = pool.size(config)
             logger.info("listening on \(pool.listener.description) with \(size) \(pool.name) workers")
@@ -161,6 +180,7 @@ public final class Supervisor {
             logger.warning("reload: \(restartOnly.joined(separator: ", ")) changed; they take effect on restart only")
         }
         config = fresh
+        metricsLabels.register(routeLabels(fresh))
         logger.logLevel = fresh.logLevel
         generation += 1
         restartsDue = []
@@ -178,17 +198,26 @@ public final class Supervisor {
 
     func spawn(pool: Int) {
         let masterPID = getpid()
+        let metricsSlot = freeMetricsSlot()
+        if let metricsSlot { metrics?.assign(metricsSlot, pool: pool) }
         let pid = fork()
         if pid < 0 {
             logger.error("fork failed: \(String(cString: strerror(errno)))")
+            if let metricsSlot { metrics?.release(metricsSlot) }
             restartsDue.append((pool, now() + Supervisor.restartDelay))
             return
         }
         let slot = pool == 0 ? freeHashSlot() : nil
         if pid == 0 {
-            _exit(workerMain(pool: pools[pool], masterPID: masterPID, hashSlot: slot))
+            _exit(workerMain(pool: pools[pool], masterPID: masterPID, hashSlot: slot, metricsSlot: metricsSlot))
         }
-        workers[pid] = Worker(pool: pool, generation: generation, started: now(), hashSlot: slot)
+        workers[pid] = Worker(pool: pool, generation: generation, started: now(), hashSlot: slot, metricsSlot: metricsSlot)
+    }
+
+    func freeMetricsSlot() -> Int? {
+        guard let metrics else { return nil }
+        let taken = Set(workers.values.compactMap(\.metricsSlot))
+        return (0..<metrics.slots).first { !taken.contains($0) }
     }
 
     /// In the child, right after fork: undo the master's signal setup, build the App, serve.
@@ -198,7 +227,7 @@ public final class Supervisor {
         return (0..<hashSlots.count).first { !taken.contains($0) }
     }
 
-    func workerMain(pool: WorkerPool, masterPID: pid_t, hashSlot: Int?) -> Int32 {
+    func workerMain(pool: WorkerPool, masterPID: pid_t, hashSlot: Int?, metricsSlot: Int?) -> Int32 {
         close(signalFD)
         for other in pools where other.listener.fd != pool.listener.fd { close(other.listener.fd) }
         signal(SIGINT, SIG_IGN)  // Ctrl-C reaches the whole process group; the master decides
@@ -214,7 +243,11 @@ public final class Supervisor {
         if let problem = pool.applyToCurrentProcess(config) { workerLogger.warning("\(problem)") }
         let app: App
         do {
-            app = try factory(config, hashSlot.flatMap { slot in hashSlots?.limiter(slot: slot) }, failureTable)
+            let sink = metricsSlot.flatMap { slot in
+                metrics?.sink(slot: slot, labels: metricsLabels.labels, pools: pools.map(\.name), commit: commit,
+                              hashSlots: pools.first?.name == "main" ? hashSlots : nil)
+            }
+            app = try factory(config, hashSlot.flatMap { slot in hashSlots?.limiter(slot: slot) }, failureTable, sink)
         } catch {
             workerLogger.critical("worker cannot start: \(error)")
             return 78  // EX_CONFIG
@@ -234,12 +267,14 @@ public final class Supervisor {
             }
             guard let worker = workers.removeValue(forKey: pid) else { continue }
             if let slot = worker.hashSlot { hashSlots?.clear(slot) }
+            if let slot = worker.metricsSlot { metrics?.release(slot) }
             let how = status & 0x7f == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
             if worker.stopping || drainDeadline != nil {
                 logger.debug("worker \(pid) \(how)")
                 continue
             }
             logger.warning("\(pools[worker.pool].name) worker \(pid) \(how); starting another")
+            metrics?.countRestart(pool: worker.pool)
             let crashedEarly = now() - worker.started < Supervisor.crashWindow
             restartsDue.append((worker.pool, now() + (crashedEarly ? Supervisor.restartDelay : 0)))
         }

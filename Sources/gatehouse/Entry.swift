@@ -5,7 +5,7 @@ import GatehouseServer
 /// spawn-fcgi and lighttpd's bin-path start us), CGI (REQUEST_METHOD set) and the
 /// command line.
 enum GatehouseEntry {
-    static let server = Server()
+    static let server = Server(commit: buildCommit)
 
     static func main() {
         Server.bootstrapLogging()

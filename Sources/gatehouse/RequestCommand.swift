@@ -53,7 +53,7 @@ struct RequestCommand: ParsableCommand {
         }
         let params = try environment(body: body, hasBody: data != nil || dataFile != nil)
         let settings = try Server.loadConfig(file: config)
-        let app = try GatehouseEntry.server.factory(settings, nil, nil)
+        let app = try GatehouseEntry.server.factory(settings, nil, nil, nil)
         var offset = 0
         let output = RequestBuilder(params: params, maxBodySize: settings.maxBodySize).respond(with: app) { buffer in
             let n = min(buffer.count, body.count - offset)

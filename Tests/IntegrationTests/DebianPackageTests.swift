@@ -98,6 +98,7 @@ final class DebianPackageTests: XCTestCase {
             "usr/bin/gatehouse", "lib/systemd/system/gatehouse.service", "etc/gatehouse/gatehouse.conf",
             "usr/share/gatehouse/nginx/gatehouse.conf", "usr/share/gatehouse/nginx/auth-request.conf",
             "usr/share/gatehouse/nginx/auth-request-throttle.conf", "usr/share/gatehouse/nginx/auth-request-signin.conf",
+            "usr/share/gatehouse/nginx/gatehouse-single-pool.conf",
             "usr/share/man/man1/gatehouse.1.gz", "usr/share/man/man1/gatehouse.serve.1.gz",
             "usr/share/man/man1/gatehouse.user.add.1.gz", "usr/share/bash-completion/completions/gatehouse",
             "usr/share/zsh/vendor-completions/_gatehouse", "usr/share/fish/vendor_completions.d/gatehouse.fish",
@@ -277,6 +278,12 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertEqual(docs.status, 200)
         XCTAssertTrue(docs.text.contains(#"<script src="/auth/docs/swagger-ui-bundle.js"></script>"#), docs.text)
         XCTAssertEqual(try curl([base + "/auth/docs/swagger-ui-bundle.js"]).status, 200, "nginx serves the package's Swagger UI")
+
+        // A purge while it runs deletes nothing and says why.
+        let early = try run("/usr/bin/dpkg", ["--purge", "gatehouse"])
+        XCTAssertNotEqual(early.status, 0)
+        XCTAssertTrue(early.stderr.contains("gatehouse: still running as user gatehouse (pid "), early.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "/var/lib/gatehouse/gatehouse.sqlite3"), "the data is kept")
 
         for process in processes.reversed() {
             kill(process.processIdentifier, SIGTERM)

@@ -84,7 +84,8 @@ final class Harness {
         config: [String: String] = [:], prefix: String = "/auth", workers: Int = 2, server: Server = .serve,
         serverBinary: String = Harness.binary,
         nginxHTTPDirectives: String = "",
-        nginxServerDirectives: String = "", mountAtRoot: Bool = true, swaggerUI: String = Harness.swaggerUI
+        nginxServerDirectives: String = "", mountAtRoot: Bool = true, swaggerUI: String = Harness.swaggerUI,
+        nginxSnippetEdit: @escaping (String) -> String = { $0 }
     ) throws -> Harness {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw HarnessError("no gatehouse binary at \(binary): run swift build first or set GH_BIN")
@@ -102,7 +103,8 @@ final class Harness {
             try h.startServer(server, binary: serverBinary)
             let loginPool = server == .serve && !["false", "no", "off", "0"].contains(settings["login_pool"]?.lowercased() ?? "true")
             try h.startNginx(loginSocket: loginPool ? h.loginSocketPath : h.socketPath, httpDirectives: nginxHTTPDirectives,
-                             serverDirectives: nginxServerDirectives, mountAtRoot: mountAtRoot, swaggerUI: swaggerUI)
+                             serverDirectives: nginxServerDirectives, mountAtRoot: mountAtRoot, swaggerUI: swaggerUI,
+                             snippetEdit: nginxSnippetEdit)
             try h.waitUntilServing(healthPath: mountAtRoot ? "/health" : prefix + "/health")
         } catch {
             h.stop()
@@ -138,9 +140,10 @@ final class Harness {
 
     /// `httpDirectives` go into nginx's `http { }` block (e.g. `large_client_header_buffers 4 64k;`),
     /// `serverDirectives` into its `server { }` (more locations); in both, `@SOCKET@` names Gatehouse's socket.
+    /// `snippetEdit` changes the shipped gatehouse.conf first (e.g. uncomments a block of it).
     private func startNginx(loginSocket: String, httpDirectives: String, serverDirectives: String, mountAtRoot: Bool,
-                            swaggerUI: String) throws {
-        let shipped = try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/gatehouse.conf"), encoding: .utf8)
+                            swaggerUI: String, snippetEdit: (String) -> String) throws {
+        let shipped = snippetEdit(try String(contentsOf: Harness.packageRoot.appendingPathComponent("nginx/gatehouse.conf"), encoding: .utf8))
             .replacingOccurrences(of: "/run/gatehouse/gatehouse.sock", with: socketPath)
             .replacingOccurrences(of: "/run/gatehouse/gatehouse-login.sock", with: loginSocket)
             .replacingOccurrences(of: "/path/to/gatehouse/swagger-ui/", with: swaggerUI + "/")

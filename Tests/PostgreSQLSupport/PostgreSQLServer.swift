@@ -1,11 +1,13 @@
 import Foundation
+#if canImport(XCTest)
 import XCTest
+#endif
 
 /// A private PostgreSQL for the tests: `initdb` into a temporary folder (as the `postgres`
 /// user when the tests run as root, since PostgreSQL refuses root), its socket in that
 /// folder, no TCP. Started on first use when GH_TEST_STORE=postgresql and stopped by PID
 /// (SIGINT, a fast shutdown) when the test run ends. Each test gets a database of its own.
-public final class PostgreSQLServer: NSObject, XCTestObservation {
+public final class PostgreSQLServer {
     /// Whether this run puts the stores of the tests in PostgreSQL.
     public static var enabled: Bool { ProcessInfo.processInfo.environment["GH_TEST_STORE"] == "postgresql" }
 
@@ -21,7 +23,9 @@ public final class PostgreSQLServer: NSObject, XCTestObservation {
         defer { lock.unlock() }
         if let running { return running }
         let server = try PostgreSQLServer.start()
-        XCTestObservationCenter.shared.addTestObserver(server)
+        #if canImport(XCTest)
+        XCTestObservationCenter.shared.addTestObserver(StopAtTheEnd(server))
+        #endif
         running = server
         return server
     }
@@ -31,7 +35,6 @@ public final class PostgreSQLServer: NSObject, XCTestObservation {
         let data = directory + "/data"
         try PostgreSQLServer.run(PostgreSQLServer.binary("initdb"),
                                  ["-D", data, "-U", "gatehouse", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
-        super.init()
         try launch()
     }
 
@@ -94,8 +97,6 @@ public final class PostgreSQLServer: NSObject, XCTestObservation {
                                  asServer: false)
     }
 
-    public func testBundleDidFinish(_ testBundle: Bundle) { stop() }
-
     public func stop() {
         shutDown()
         try? FileManager.default.removeItem(atPath: directory)
@@ -149,3 +150,13 @@ public final class PostgreSQLServer: NSObject, XCTestObservation {
     }
 }
 
+
+#if canImport(XCTest)
+/// Stops the server when the test run ends. (A release build, which builds this target too,
+/// has no XCTest.)
+final class StopAtTheEnd: NSObject, XCTestObservation {
+    let server: PostgreSQLServer
+    init(_ server: PostgreSQLServer) { self.server = server }
+    func testBundleDidFinish(_ testBundle: Bundle) { server.stop() }
+}
+#endif

@@ -51,6 +51,12 @@ extension App {
     /// Records `event` about `user`, done by `actor` (the caller's identity, if any) in `request`.
     func audit(_ event: AuditEvent, _ request: Request, user: User?, username: String? = nil, actor: Identity? = nil,
                outcome: String = "ok", detail: String = "") {
+        switch event {
+        case .loginSucceeded: metrics.count(.loginSucceeded)
+        case .refreshed: metrics.count(.refreshSucceeded)
+        case .refreshReuse: metrics.count(.refreshReuse)
+        default: break
+        }
         audit.record(AuditEntry(
             time: now(), event: event, userID: user?.id, username: user?.username ?? username,
             actor: actor?.user.username ?? "", address: clientAddress.of(request), requestID: request.requestID,

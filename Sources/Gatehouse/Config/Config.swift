@@ -22,6 +22,8 @@ public struct Config: Sendable {
     public var logFormat = LogFormat.text
     /// One line per request: method, route, status, duration, user id, request id.
     public var accessLog = false
+    /// Who may read GET /metrics: loopback by default.
+    public var metricsAllow: [CIDR] = [CIDR("127.0.0.0/8")!, CIDR("::1")!]
     public var demo = false
 
     // Store and files

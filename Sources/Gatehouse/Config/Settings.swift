@@ -27,6 +27,8 @@ extension Config {
                     help: "text, or json: one object a line (time, level, logger, message, fields)."),
             Setting("access_log", \.accessLog, .boolean,
                     help: "Log one line per request: method, route, status, duration, user id, request id."),
+            Setting("metrics_allow", \.metricsAllow, .list(of: .cidr),
+                    help: "Clients (CIDRs, after trusted_proxies) that may read GET /metrics; others get 403. Empty: nobody."),
             Setting("demo", \.demo, .boolean, help: "The demo routes, and the scopes me and items when no scope.NAME is set."),
         ]),
         SettingSection(title: "Store and files", settings: [

@@ -13,7 +13,10 @@ extension App {
     /// (nil), within the limiter's bound.
     func verifyPassword(_ password: String, hash: String?) throws(HTTPError) -> Bool {
         if let hashLimiter {
-            guard hashLimiter.tryEnter() else { throw HTTPError.serviceUnavailable }
+            guard hashLimiter.tryEnter() else {
+                metrics.count(.hashRefused)
+                throw HTTPError.serviceUnavailable
+            }
         }
         defer { hashLimiter?.leave() }
         guard let hash else {

@@ -76,6 +76,7 @@ extension App {
                   security: schemes.admin(permission: Permissions.introspectTokens), body: .form(IntrospectionForm.self),
                   handler: CheckRoutes.introspect),
             Route("GET", "/health", name: "health") { _ in Output(.object([("status", "ok")])) },
+            Route("GET", "/metrics", name: "metrics", errors: [403], handler: MetricsRoute.metrics).hiddenFromSchema(),
             Route("GET", "/.well-known/jwks.json", name: "jwks") { context in Output(context.app.jwks) },
             Route("GET", "/openapi.json", name: "openapi") { context in
                 Output(OpenAPI.document(for: context.app, prefix: context.request.scriptName))

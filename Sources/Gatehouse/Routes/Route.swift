@@ -63,6 +63,10 @@ public struct Route: Sendable {
     /// FastAPI's `include_in_schema`: false for the documents themselves (/openapi.json, /docs).
     public var includeInSchema = true
     public let handler: Handler
+    /// Its index in the metrics sink's route labels, set when App is built.
+    var metricsIndex = MetricsLayout.unmatchedRoute
+    /// The route label of its metrics: the declared template, never the requested path.
+    public var metricsLabel: String { "\(method) \(path)" }
 
     public init(
         _ method: String, _ path: String, name: String, security: SecurityRequirement? = nil,

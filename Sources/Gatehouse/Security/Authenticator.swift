@@ -116,6 +116,7 @@ public struct APIKeyVerifier: CredentialVerifier {
               let user = try app.store.user(id: record.userID), !user.disabled
         else { throw APIKeyVerifier.invalid }
         try app.store.touchAPIKey(id: record.id, now: now)
+        app.metrics.count(.apiKeyUsed)
         return try app.identity(user, holding: record.scopes, kind: .apiKey(id: record.id))
     }
 }

@@ -11,9 +11,10 @@ final class SQLiteConnection: SQLDatabase {
     /// Counts this connection's own writes: SQLite's data_version only moves for other connections'.
     private(set) var localWrites = 0
 
-    init(path: String) throws(StoreError) {
+    /// `readOnly` opens an existing file to look at it and changes nothing (no WAL switch).
+    init(path: String, readOnly: Bool = false) throws(StoreError) {
         var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = readOnly ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
         guard rc == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -23,6 +24,7 @@ final class SQLiteConnection: SQLDatabase {
         db = handle
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, 5000)
+        if readOnly { return }
         try execute("PRAGMA journal_mode = WAL")
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA synchronous = NORMAL")

@@ -77,6 +77,15 @@ extension Store {
         }
     }
 
+    /// Sessions live at `now`, of every user: the gauge /metrics reports.
+    package func liveSessionCount(now: Int64, idleSeconds: Int64) throws -> Int {
+        try locked {
+            try connection.query(
+                "SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL AND expires_at > ? AND last_seen_at + ? > ?",
+                [.int(now), .int(idleSeconds), .int(now)]) { Int($0.int(0)) }.first ?? 0
+        }
+    }
+
     /// Records a use; writes only when last_seen_at is at least `sessionTouchGranularity` old.
     package func touchSession(_ session: Session, now: Int64) throws {
         guard now - session.lastSeenAt >= Store.sessionTouchGranularity else { return }

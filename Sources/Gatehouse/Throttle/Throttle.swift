@@ -105,6 +105,7 @@ extension App {
         let username = username.flatMap { Store.validUsername($0) ? $0 : nil }
         if let wait = throttle.retryAfter(address: address, username: username, now: now) {
             logger.debug("credential check \(scheme): throttled, 0 hashes")
+            if scheme == "password" { metrics.count(.loginThrottled) }
             throw HTTPError.throttled(retryAfter: wait)
         }
         // What a debug log shows, so that a test through nginx can count what a check cost.
@@ -116,6 +117,7 @@ extension App {
             return result
         } catch let error as HTTPError where error.status == 400 || error.status == 401 {
             logger.debug("credential check \(scheme): failed, \(hashes()) hashes")
+            if scheme == "password" { metrics.count(.loginFailed) }
             let ban = throttle.recordFailure(address: address, username: username, now: now)
             let user = username.flatMap { try? store.user(named: $0) }
             audit(.loginFailed, request, user: user, username: username, outcome: "failed", detail: scheme)
