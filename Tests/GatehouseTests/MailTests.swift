@@ -123,6 +123,34 @@ final class MailTests: XCTestCase {
                        "due again once the lease is over")
     }
 
+    func testAnotherNodeWithTheSameKeyFileDeliversTheSameToken() throws {
+        let keyFile = NSTemporaryDirectory() + "gh-account-key-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        let a = try TestApp(TestApp.accounts.merging(["account_token_key_file": keyFile]) { $1 })
+        let b = try TestApp(TestApp.accounts.merging(["account_token_key_file": keyFile, "database": a.app.config.databasePath]) { $1 },
+                            demoUsers: false)
+        _ = a.post("/forgot-password", #"{"email":"johndoe@example.com"}"#)
+        let token = try a.mailedToken(.reset)
+        XCTAssertEqual(try OutboxDelivery(config: b.app.config, logger: MailTests.silent).run(now: a.now).sent, 1)
+        let eml = try String(contentsOfFile: b.dir + "/mail/00000001.eml", encoding: .utf8)
+        let body = eml.components(separatedBy: "base64\r\n\r\n")[1].components(separatedBy: "\r\n--")[0]
+        let text = String(decoding: Data(base64Encoded: body.replacingOccurrences(of: "\r\n", with: "")) ?? Data(), as: UTF8.self)
+        XCTAssertTrue(text.contains("reset-password?token=\(token)"), text)
+        XCTAssertEqual(b.post("/reset-password", #"{"token":"\#(token)","password":"brandnew1"}"#).status, 200)
+    }
+
+    func testSentMessagesGoAfterMailKeepSentDaysAndFailedOnesStay() throws {
+        let t = try TestApp(TestApp.accounts.merging(["mail_keep_sent_days": "2", "mail_max_attempts": "1"]) { $1 })
+        _ = t.post("/forgot-password", #"{"email":"johndoe@example.com"}"#)
+        XCTAssertEqual(try OutboxDelivery(config: t.app.config, logger: MailTests.silent).run(now: t.now).sent, 1)
+        _ = t.post("/verify/request", #"{"email":"johndoe@example.com"}"#)
+        XCTAssertEqual(try OutboxDelivery(config: t.app.config, logger: MailTests.silent, transport: Refusing()).run(now: t.now).failed, 1)
+        _ = try OutboxDelivery(config: t.app.config, logger: MailTests.silent).run(now: t.now + 2 * 86400 - 1)
+        XCTAssertEqual(try t.app.store.outboxMessages().map(\.state), [.sent, .failed])
+        _ = try OutboxDelivery(config: t.app.config, logger: MailTests.silent).run(now: t.now + 2 * 86400 + 1)
+        XCTAssertEqual(try t.app.store.outboxMessages().map(\.state), [.failed])
+    }
+
     struct Refusing: MailTransport {
         func send(_ message: [UInt8], from: String, to: String, id: Int64) throws { throw MailTransportError("550 no thanks") }
     }

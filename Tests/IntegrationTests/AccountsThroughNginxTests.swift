@@ -6,12 +6,12 @@ import XCTest
 final class SMTPSink {
     let port: Int
     let folder: String
-    /// USER:PASSWORD that AUTH must present, when set.
-    let auth: String?
+    /// The sink's options: `--auth USER:PASSWORD`, `--starttls CERT KEY`, `--tls CERT KEY`.
+    let options: [String]
     private var process: Process?
 
-    init(auth: String? = nil) throws {
-        self.auth = auth
+    init(options: [String] = []) throws {
+        self.options = options
         port = try Harness.freePort()
         folder = NSTemporaryDirectory() + "gatehouse-smtp-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -22,7 +22,7 @@ final class SMTPSink {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("smtp_sink.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try TestPython.path())
-        process.arguments = [script, String(port), folder] + (auth.map { [$0] } ?? [])
+        process.arguments = [script, String(port), folder] + options
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: try Harness.createFile(folder + "/sink.log"))
         try process.run()
@@ -231,9 +231,55 @@ final class SMTPTransportThroughNginxTests: XCTestCase {
         XCTAssertEqual(sink.received, 0)
     }
 
+    /// A certificate for 127.0.0.1 (its own CA), made with openssl.
+    static func certificate(in folder: String, name: String = "127.0.0.1") throws -> (cert: String, key: String) {
+        let cert = folder + "/cert.pem", key = folder + "/key.pem"
+        let made = try Harness.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+            "-days", "1", "-subj", "/CN=\(name)", "-addext", "subjectAltName=IP:\(name)",
+        ])
+        guard made.status == 0 else { throw HarnessError("openssl: \(made.stderr)") }
+        return (cert, key)
+    }
+
+    func testSTARTTLSWithThePrivateCAAndImplicitTLS() throws {
+        let folder = NSTemporaryDirectory() + "gatehouse-tls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (cert, key) = try Self.certificate(in: folder)
+        for (option, scheme) in [("--starttls", "smtp"), ("--tls", "smtps")] {
+            let sink = try SMTPSink(options: [option, cert, key])
+            defer { sink.remove() }
+            let e = try start(sink, ["smtp_url": "\(scheme)://127.0.0.1:\(sink.port)", "smtp_ca_file": cert])
+            defer { e.stop() }
+            try forgot(e)
+            let message = try sink.message(1)
+            XCTAssertEqual(message["tls"] as? Bool, true, scheme)
+            XCTAssertEqual(message["rcpt_tos"] as? [String], ["johndoe@example.com"], scheme)
+        }
+    }
+
+    func testACertificateForAnotherNameOrFromAnUnknownCAIsRefused() throws {
+        let folder = NSTemporaryDirectory() + "gatehouse-tls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (cert, key) = try Self.certificate(in: folder, name: "127.0.0.2")
+        let sink = try SMTPSink(options: ["--tls", cert, key])
+        defer { sink.remove() }
+        let e = try start(sink, ["smtp_url": "smtps://127.0.0.1:\(sink.port)", "smtp_ca_file": cert])
+        defer { e.stop() }
+        try forgot(e)
+        XCTAssertTrue(try failedList(e).contains("johndoe@example.com"))
+        let unknownCA = try start(sink, ["smtp_url": "smtps://127.0.0.1:\(sink.port)"])
+        defer { unknownCA.stop() }
+        try forgot(unknownCA)
+        XCTAssertTrue(try failedList(unknownCA).contains("johndoe@example.com"))
+        XCTAssertEqual(sink.received, 0)
+    }
+
     func testAUTHWithThePasswordFileAndNoPasswordInTheLog() throws {
         let password = "smtp-Secret-\(UUID().uuidString.prefix(8))"
-        let sink = try SMTPSink(auth: "relay:" + password)
+        let sink = try SMTPSink(options: ["--auth", "relay:" + password])
         defer { sink.remove() }
         let passwordFile = sink.folder + "/smtp-password"
         try (password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)

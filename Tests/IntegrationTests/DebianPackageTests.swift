@@ -279,6 +279,12 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertTrue(docs.text.contains(#"<script src="/auth/docs/swagger-ui-bundle.js"></script>"#), docs.text)
         XCTAssertEqual(try curl([base + "/auth/docs/swagger-ui-bundle.js"]).status, 200, "nginx serves the package's Swagger UI")
 
+        // A purge while it runs deletes nothing and says why.
+        let early = try run("/usr/bin/dpkg", ["--purge", "gatehouse"])
+        XCTAssertNotEqual(early.status, 0)
+        XCTAssertTrue(early.stderr.contains("gatehouse: still running as user gatehouse (pid "), early.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "/var/lib/gatehouse/gatehouse.sqlite3"), "the data is kept")
+
         for process in processes.reversed() {
             kill(process.processIdentifier, SIGTERM)
             XCTAssertTrue(Harness.wait(process, timeout: 30), "\(process.executableURL?.path ?? "") stops on SIGTERM")

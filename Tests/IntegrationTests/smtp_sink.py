@@ -3,16 +3,20 @@ written to FOLDER as N.eml (as received) and N.json (the envelope and what Pytho
 package reads from it: headers, the plain-text and HTML parts). FOLDER/ready appears once it
 listens. Runs until SIGTERM.
 
-Usage: python smtp_sink.py PORT FOLDER [USER:PASSWORD]
-With USER:PASSWORD, AUTH (PLAIN or LOGIN, allowed without TLS here) is required and only
-that pair is accepted; each attempt is appended to FOLDER/auth.log as "ok USER" or "refused".
+Usage: python smtp_sink.py PORT FOLDER [--auth USER:PASSWORD] [--starttls | --tls CERT KEY]
+--auth: AUTH (PLAIN or LOGIN, allowed without TLS here) is required and only that pair is
+accepted; each attempt is appended to FOLDER/auth.log as "ok USER" or "refused".
+--starttls CERT KEY: STARTTLS offered and required before MAIL; --tls CERT KEY: TLS from the
+first byte (smtps). Each message's record says whether it arrived encrypted ("tls").
 """
 
 import email
 import email.policy
 import json
 import os
+import argparse
 import signal
+import ssl
 import sys
 import threading
 
@@ -44,6 +48,7 @@ class Sink:
             "to": str(message["To"]),
             "text": parts.get("text/plain", ""),
             "html": parts.get("text/html", ""),
+            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
         }
         with open(os.path.join(self.folder, f"{n}.eml"), "wb") as f:
             f.write(raw)
@@ -67,11 +72,26 @@ class Authenticator:
 
 
 def main():
-    port, folder = int(sys.argv[1]), sys.argv[2]
-    auth = {}
-    if len(sys.argv) > 3:
-        auth = dict(authenticator=Authenticator(folder, sys.argv[3]), auth_required=True, auth_require_tls=False)
-    controller = Controller(Sink(folder), hostname="127.0.0.1", port=port, **auth)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("folder")
+    parser.add_argument("--auth")
+    parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    args = parser.parse_args()
+    port, folder = args.port, args.folder
+    options = {}
+    if args.auth:
+        options.update(authenticator=Authenticator(folder, args.auth), auth_required=True, auth_require_tls=False)
+    for pair in (args.starttls, args.tls):
+        if pair:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*pair)
+            if pair is args.starttls:
+                options.update(tls_context=context, require_starttls=True)
+            else:
+                options.update(ssl_context=context)
+    controller = Controller(Sink(folder), hostname="127.0.0.1", port=port, **options)
     controller.start()
     open(os.path.join(folder, "ready"), "w").close()
     stop = threading.Event()

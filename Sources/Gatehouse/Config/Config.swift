@@ -134,11 +134,14 @@ public struct Config: Sendable {
     public var smtpStartTLS = true
     public var smtpUser: String? = nil
     public var smtpPasswordFile: String? = nil
+    public var smtpCAFile: String? = nil
     public var sendmailPath = "/usr/sbin/sendmail"
     public var mailDir: String? = nil  // default: <data_dir>/mail
     public var mailTemplatesDir: String? = nil
+    public var accountTokenKeyFile: String? = nil  // default: <data_dir>/account_token_key
     public var mailMaxAttempts = 8
     public var mailRetrySeconds = 60
+    public var mailKeepSentDays = 30
 
     // Privileges
     public var user: String? = nil
@@ -192,7 +195,7 @@ public struct Config: Sendable {
 
     public var mailPath: String { mailDir ?? dataDir + "/mail" }
     /// The key that derives a queued message's token from its nonce (0600, generated when missing).
-    public var accountTokenKeyPath: String { dataDir + "/account_token_key" }
+    public var accountTokenKeyPath: String { accountTokenKeyFile ?? dataDir + "/account_token_key" }
     /// The routes that send mail exist only when something delivers it.
     public var sendsMail: Bool { mailTransport != .none }
 

@@ -27,7 +27,8 @@ public enum MailTransports {
                 }
                 password = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
             }
-            return SMTPTransport(url: config.smtpURL ?? "", startTLS: config.smtpStartTLS, user: config.smtpUser, password: password)
+            return SMTPTransport(url: config.smtpURL ?? "", startTLS: config.smtpStartTLS, user: config.smtpUser, password: password,
+                                 caFile: config.smtpCAFile)
         }
     }
 }

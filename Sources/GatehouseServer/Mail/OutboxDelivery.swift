@@ -6,7 +6,8 @@ import Logging
 /// mail server never holds up its signals and workers): every due message is rendered with
 /// its token, sent, and marked sent, or queued again after `mail_retry_seconds` doubling
 /// with each attempt (at most six hours), or marked failed after `mail_max_attempts`.
-/// Rows a decoy request wrote, and tokens long dead, are removed on the way.
+/// Rows a decoy request wrote, tokens long dead and messages sent `mail_keep_sent_days` ago
+/// are removed on the way.
 public struct OutboxDelivery {
     public let config: Config
     public let logger: Logger
@@ -43,6 +44,9 @@ public struct OutboxDelivery {
         let issuer = AccountIssuer(store: store, key: try AccountToken.loadKey(config: config))
         try store.purgeDiscardedMessages()
         try store.pruneAccountTokens(before: now - 86400)
+        if config.mailKeepSentDays > 0 {
+            try store.purgeMessages(failed: false, before: now - Int64(config.mailKeepSentDays) * 86400)
+        }
         var summary = Summary()
         for message in try store.dueMessages(now: now) {
             // Several nodes over one PostgreSQL each run a pass: one of them sends each message.

@@ -4,18 +4,20 @@ import Foundation
 /// `mail_transport = smtp`: libcurl's SMTP client. `smtps://` speaks TLS from the start;
 /// `smtp://` upgrades with STARTTLS and refuses a server that cannot (unless
 /// `smtp_starttls = false`, for a relay on this machine). AUTH when a user is set. The
-/// certificate is checked against the system's CAs.
+/// certificate and the host name are always checked, against the system's CAs or `smtp_ca_file`.
 public struct SMTPTransport: MailTransport {
     public let url: String
     public let startTLS: Bool
     public let user: String?
     let password: String?
+    public let caFile: String?
 
-    public init(url: String, startTLS: Bool, user: String?, password: String?) {
+    public init(url: String, startTLS: Bool, user: String?, password: String?, caFile: String? = nil) {
         self.url = url
         self.startTLS = startTLS
         self.user = user
         self.password = password
+        self.caFile = caFile
     }
 
     /// Where libcurl reads the message from.
@@ -60,6 +62,7 @@ public struct SMTPTransport: MailTransport {
         gh_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT, 10)
         gh_curl_setopt_long(curl, CURLOPT_TIMEOUT, 60)
         if url.hasPrefix("smtp://"), startTLS { gh_curl_setopt_long(curl, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)) }
+        if let caFile { gh_curl_setopt_string(curl, CURLOPT_CAINFO, caFile) }
         if let user {
             gh_curl_setopt_string(curl, CURLOPT_USERNAME, user)
             gh_curl_setopt_string(curl, CURLOPT_PASSWORD, password ?? "")
