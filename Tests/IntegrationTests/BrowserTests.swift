@@ -21,7 +21,9 @@ final class BrowserTests: XCTestCase {
         // A site whose Swagger UI files are missing: an empty folder where they would be.
         let swaggerUI = name.contains("WithoutItsFiles") ? out + "/no-swagger-ui" : Harness.swaggerUI
         try FileManager.default.createDirectory(atPath: out + "/no-swagger-ui", withIntermediateDirectories: true)
-        e = try E2E(config: DemoSite.settings, nginxServerDirectives: try DemoSite.directives(), mountAtRoot: false, swaggerUI: swaggerUI)
+        // A site where registration needs an invitation.
+        let settings = DemoSite.settings.merging(name.contains("ByInvitation") ? ["registration": "invite"] : [:]) { $1 }
+        e = try E2E(config: settings, nginxServerDirectives: try DemoSite.directives(), mountAtRoot: false, swaggerUI: swaggerUI)
     }
 
     override func tearDown() {
@@ -99,6 +101,14 @@ final class BrowserTests: XCTestCase {
     /// sign in with the password alone.
     func testTwoFactorOnWithTheQRCodeSignInWithACodeAndOffInChromium() throws {
         try drive("two-factor")
+    }
+
+    /// With `registration = invite`: /register without a code is `400 REGISTER_INVALID_INVITE`;
+    /// the link of the invitation mail (`gatehouse invite create --email`) opens /register
+    /// with the code, which registers.
+    func testRegisterByInvitationInChromium() throws {
+        try e.cli(["invite", "create", "--email", "bob@example.com"])
+        try drive("invite")
     }
 
     /// Forgot password from the home page, the reset mail's link on /reset-password, a new

@@ -2,7 +2,7 @@
 
 Usage: python drive.py SCENARIO --base http://127.0.0.1:PORT --driver http://127.0.0.1:PORT --out DIR [--mail DIR]
 
-SCENARIO is site, docs, docs-missing, accounts, two-factor or reset. The chromedriver at
+SCENARIO is site, docs, docs-missing, accounts, invite, two-factor or reset. The chromedriver at
 --driver is the test's own (started and stopped by BrowserTests); --mail is the folder
 where Gatehouse's file transport writes each message as an .eml file.
 Each step leaves a screenshot NN-name.png in --out; the browser's console must stay free
@@ -392,6 +392,34 @@ def accounts(b, base):
     b.assert_console_clean()
 
 
+def invite(b, base):
+    """Registration by invitation: refused without the code, done with the mailed link's."""
+    d = b.driver
+
+    def register():
+        b.find("#register-username").send_keys("bob")
+        b.find("#register-email").send_keys("bob@example.com")
+        b.find("#register-password").send_keys("bobpass1")
+        b.click("#register")
+
+    d.get(base + "/register")
+    expect(not b.driver.find_element(By.ID, "register-invited").is_displayed(), "no invitation is mentioned without a code")
+    register()
+    b.text_in("#page-error", "HTTP 400 Bad Request — REGISTER_INVALID_INVITE")
+    b.shot("register-without-invitation")
+    b.expect_refusals(("/auth/register", 400, "Bad Request"))
+
+    d.get(b.mail.link("bob@example.com", base + "/register?invite=ghi_"))
+    b.at("/register")
+    b.find("#register-invited")
+    b.shot("invited")
+    register()
+    b.text_in("#registered-message", "Account bob created, for bob@example.com.")
+    b.shot("registered-by-invitation")
+    expect(password_signs_in(base, "bob", "bobpass1"), "the invited account signs in")
+    b.assert_console_clean()
+
+
 def two_factor(b, base):
     """Turn two-factor sign-in on with a code pyotp computes from the key the page shows,
     keep the recovery codes, sign in through the code step, turn it off with the password."""
@@ -507,8 +535,8 @@ def reset(b, base):
 
 def main():
     parser = argparse.ArgumentParser()
-    scenarios = {"site": site, "docs": docs, "docs-missing": docs_missing, "accounts": accounts, "two-factor": two_factor,
-                 "reset": reset}
+    scenarios = {"site": site, "docs": docs, "docs-missing": docs_missing, "accounts": accounts, "invite": invite,
+                 "two-factor": two_factor, "reset": reset}
     parser.add_argument("scenario", choices=list(scenarios))
     parser.add_argument("--base", required=True)
     parser.add_argument("--driver", required=True)
