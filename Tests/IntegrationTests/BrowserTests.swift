@@ -97,9 +97,10 @@ final class BrowserTests: XCTestCase {
 
     /// On the account page: turn two-factor sign-in on (the QR code drawn, the key shown,
     /// confirmed with pyotp's code of that key), the recovery codes shown once, every session
-    /// ended; sign in through the sign-in page's code step; turn it off with the password;
-    /// sign in with the password alone.
-    func testTwoFactorOnWithTheQRCodeSignInWithACodeAndOffInChromium() throws {
+    /// ended; sign in through the sign-in page's code step; a wrong password does not turn it
+    /// off (`400 Incorrect one-time code or password`), a recovery code does; sign in with the
+    /// password alone.
+    func testTwoFactorOnWithTheQRCodeSignInWithACodeAndOffWithARecoveryCodeInChromium() throws {
         try drive("two-factor")
     }
 

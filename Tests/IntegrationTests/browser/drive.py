@@ -422,7 +422,8 @@ def invite(b, base):
 
 def two_factor(b, base):
     """Turn two-factor sign-in on with a code pyotp computes from the key the page shows,
-    keep the recovery codes, sign in through the code step, turn it off with the password."""
+    keep the recovery codes, sign in through the code step, turn it off (not with a wrong
+    password; with a recovery code)."""
     d = b.driver
     sign_in(b, "johndoe", "secret")
     b.text_in("#totp-state", "Off")
@@ -477,7 +478,13 @@ def two_factor(b, base):
     b.text_in("#totp-state", "10 recovery codes left.")
     b.shot("signed-in-with-code")
 
-    b.find("#totp-disable-password").send_keys("secret")
+    b.find("#totp-disable-password").send_keys("not-the-password")
+    b.click("#totp-disable")
+    b.text_in("#totp-error", "HTTP 400 Bad Request — Incorrect one-time code or password")
+    b.shot("two-factor-not-off-with-a-wrong-password")
+    b.expect_refusals(("/auth/users/me/totp", 400, "Bad Request"))
+    b.find("#totp-disable-password").clear()
+    b.find("#totp-disable-code").send_keys(codes[0])
     b.click("#totp-disable")
     b.text_in("#totp-done", "Two-factor sign-in is off.")
     b.shot("two-factor-off")
