@@ -1,1 +1,2 @@
-#include <libpq-fe.h>
+/* Declarations only: the library is opened with dlopen (LibPQ.swift), never linked. */
+#include <postgresql/libpq-fe.h>

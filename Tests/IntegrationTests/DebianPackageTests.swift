@@ -124,11 +124,11 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertFalse(snippets.contains("/path/to/"), "the snippets name their installed path")
 
         // The Swift runtime is inside; what is left are Debian's libraries, and exactly
-        // their packages (plus adduser, for postinst) are declared.
+        // their packages (plus adduser, for postinst, and what the binary opens itself) are declared.
         let ldd = try run("/usr/bin/ldd", [binary]).text
         XCTAssertFalse(ldd.contains("not found"), ldd)
         XCTAssertFalse(ldd.lowercased().contains("swift"), ldd)
-        var owners: Set<String> = ["adduser"]
+        var owners = Set(["adduser"] + Self.opened)
         for library in Self.resolvedLibraries(ldd) {
             guard let owner = try debianPackage(owning: library) else {
                 XCTFail("\(library) belongs to no Debian package")
@@ -392,6 +392,11 @@ final class DebianPackageTests: XCTestCase {
     func field(_ deb: String, _ name: String) throws -> String {
         try run("/usr/bin/dpkg-deb", ["-f", deb, name]).text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+
+    /// The libraries the binary opens itself when a setting needs them (debian/control.in
+    /// declares them; ldd cannot see them): libpq for a postgresql:// database, libcurl for
+    /// mail_transport = smtp.
+    static let opened = ["libpq5", "libcurl4"]
 
     /// The paths ldd resolved (`libc.so.6 => /lib/…/libc.so.6 (0x…)`, and the loader).
     static func resolvedLibraries(_ ldd: String) -> [String] {

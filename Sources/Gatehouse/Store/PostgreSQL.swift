@@ -12,6 +12,7 @@ import Foundation
 /// `StoreError.unavailable`.
 final class PostgreSQLConnection: SQLDatabase {
     let dialect = SQLDialect.postgresql
+    private let pq: LibPQ
     private var connection: OpaquePointer
     private let url: String
     private let password: String?
@@ -29,16 +30,17 @@ final class PostgreSQLConnection: SQLDatabase {
     init(url: String, password: String?) throws(StoreError) {
         self.url = url
         self.password = password
-        connection = try PostgreSQLConnection.connect(url: url, password: password)
+        pq = try LibPQ.shared()
+        connection = try PostgreSQLConnection.connect(pq, url: url, password: password)
         try listen()
     }
 
-    deinit { PQfinish(connection) }
+    deinit { pq.finish(connection) }
 
     /// What may be shown of the connection string: no password, whichever way it was given.
     var displayName: String { PostgreSQLText.redacted(url) }
 
-    private static func connect(url: String, password: String?) throws(StoreError) -> OpaquePointer {
+    private static func connect(_ pq: LibPQ, url: String, password: String?) throws(StoreError) -> OpaquePointer {
         var keys = ["dbname", "fallback_application_name", "connect_timeout"]
         var values = [url, "gatehouse", "3"]
         if let password {
@@ -46,14 +48,14 @@ final class PostgreSQLConnection: SQLDatabase {
             values.append(password)
         }
         let handle = PostgreSQLText.withCStrings(keys) { k in
-            PostgreSQLText.withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
+            PostgreSQLText.withCStrings(values) { v in pq.connectdbParams(k, v, 1) }
         }
-        guard let handle, PQstatus(handle) == CONNECTION_OK else {
-            let reason = handle.map { PostgreSQLText.message(PQerrorMessage($0)) } ?? "out of memory"
-            PQfinish(handle)
+        guard let handle, pq.status(handle) == CONNECTION_OK else {
+            let reason = handle.map { PostgreSQLText.message(pq.errorMessage($0)) } ?? "out of memory"
+            pq.finish(handle)
             throw StoreError.unavailable("cannot connect to \(PostgreSQLText.redacted(url)): \(reason)")
         }
-        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        pq.setNoticeProcessor(handle, { _, _ in }, nil)
         return handle
     }
 
@@ -61,7 +63,7 @@ final class PostgreSQLConnection: SQLDatabase {
         try execute("SET client_min_messages = warning; LISTEN \(PostgreSQLConnection.changeChannel)")
     }
 
-    private var isConnected: Bool { PQstatus(connection) == CONNECTION_OK }
+    private var isConnected: Bool { pq.status(connection) == CONNECTION_OK }
 
     /// Reopens a lost connection; at most one attempt a second, so a database that is down
     /// costs each request one failed call, not a connect timeout.
@@ -69,7 +71,7 @@ final class PostgreSQLConnection: SQLDatabase {
         let now = Date().timeIntervalSince1970
         guard now - lastReconnectAttempt >= 1 else { throw .unavailable("the database connection is down") }
         lastReconnectAttempt = now
-        PQreset(connection)
+        pq.reset(connection)
         guard isConnected else { throw .unavailable("cannot reconnect to \(displayName)") }
         statements = [:]
         changes += 1
@@ -92,8 +94,8 @@ final class PostgreSQLConnection: SQLDatabase {
     func execute(_ sql: String) throws(StoreError) {
         localWrites &+= 1
         try reconnecting { () throws(StoreError) in
-            let result = PQexec(connection, sql)
-            defer { PQclear(result) }
+            let result = pq.exec(connection, sql)
+            defer { pq.clear(result) }
             try check(result)
         }
     }
@@ -103,8 +105,8 @@ final class PostgreSQLConnection: SQLDatabase {
         localWrites &+= 1
         return try reconnecting { () throws(StoreError) in
             let result = try executePrepared(sql, values)
-            defer { PQclear(result) }
-            return Int(PostgreSQLText.integer(PQcmdTuples(result)))
+            defer { pq.clear(result) }
+            return Int(PostgreSQLText.integer(pq.cmdTuples(result)))
         }
     }
 
@@ -113,8 +115,8 @@ final class PostgreSQLConnection: SQLDatabase {
         if values.contains(where: \.hasNUL), !sql.hasPrefix("INSERT") { return [] }
         return try reconnecting { () throws(StoreError) in
             let result = try executePrepared(sql, values)
-            defer { PQclear(result) }
-            let count = PQntuples(result)
+            defer { pq.clear(result) }
+            let count = pq.ntuples(result)
             var rows: [T] = []
             rows.reserveCapacity(Int(count))
             for row in 0..<count { rows.append(read(SQLRow(.postgresql(result!, row)))) }
@@ -132,9 +134,9 @@ final class PostgreSQLConnection: SQLDatabase {
     /// weighted sum does too.
     func changeStamp() throws(StoreError) -> ChangeStamp {
         let sequence = try integer("SELECT last_value FROM gatehouse_changes")
-        if PQconsumeInput(connection) == 0 { try reconnect() }
-        while let notification = PQnotifies(connection) {
-            PQfreemem(notification)
+        if pq.consumeInput(connection) == 0 { try reconnect() }
+        while let notification = pq.notifies(connection) {
+            pq.freemem(notification)
             changes += 1
         }
         return ChangeStamp(dataVersion: sequence &* 1_000_003 &+ changes, localWrites: localWrites)
@@ -153,7 +155,7 @@ final class PostgreSQLConnection: SQLDatabase {
                 return result
             } catch {
                 transactionDepth = 0
-                if isConnected { PQclear(PQexec(connection, "ROLLBACK")) }
+                if isConnected { pq.clear(pq.exec(connection, "ROLLBACK")) }
                 guard attempt < PostgreSQLConnection.maxAttempts, PostgreSQLConnection.isRetryable(error) else { throw error }
                 attempt += 1
             }
@@ -170,8 +172,8 @@ final class PostgreSQLConnection: SQLDatabase {
     private func prepared(_ sql: String) throws(StoreError) -> String {
         if let name = statements[sql] { return name }
         let name = "g\(statements.count)"
-        let result = PQprepare(connection, name, PostgreSQLText.numberedParameters(sql), 0, nil)
-        defer { PQclear(result) }
+        let result = pq.prepare(connection, name, PostgreSQLText.numberedParameters(sql), 0, nil)
+        defer { pq.clear(result) }
         try check(result)
         statements[sql] = name
         return name
@@ -197,24 +199,24 @@ final class PostgreSQLConnection: SQLDatabase {
         }
         let result = buffers.withUnsafeBufferPointer { pointers in
             pointers.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
-                PQexecPrepared(connection, name, Int32(values.count), values.baseAddress, lengths, formats, 0)
+                pq.execPrepared(connection, name, Int32(values.count), values.baseAddress, lengths, formats, 0)
             }
         }
         do { try check(result) } catch {
-            PQclear(result)
+            pq.clear(result)
             throw error
         }
         return result
     }
 
     private func check(_ result: OpaquePointer?) throws(StoreError) {
-        let status = PQresultStatus(result)
+        let status = pq.resultStatus(result)
         if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK { return }
         guard isConnected, let result else {
             throw .unavailable("lost the connection to \(displayName)")
         }
-        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
-        throw .postgresql(state: state, message: PostgreSQLText.message(PQresultErrorMessage(result)))
+        let state = pq.resultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
+        throw .postgresql(state: state, message: PostgreSQLText.message(pq.resultErrorMessage(result)))
     }
 }
 
@@ -227,6 +229,12 @@ extension SQLValue {
 
 /// The text side of libpq: parameters, values and messages.
 enum PostgreSQLText {
+    /// For rows, which exist only once a connection has loaded the library.
+    static var pq: LibPQ {
+        guard let library = try? LibPQ.shared() else { preconditionFailure("a PostgreSQL row without libpq") }
+        return library
+    }
+
     /// `?` → `$1`, `$2` … in order, and `?N` → `$N`; quoted text and identifiers are left alone.
     static func numberedParameters(_ sql: String) -> String {
         var out = ""

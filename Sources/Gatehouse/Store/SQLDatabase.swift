@@ -63,14 +63,14 @@ struct SQLRow {
     func isNull(_ i: Int32) -> Bool {
         switch source {
         case let .sqlite(statement): return sqlite3_column_type(statement, i) == SQLITE_NULL
-        case let .postgresql(result, row): return PQgetisnull(result, row, i) == 1
+        case let .postgresql(result, row): return PostgreSQLText.pq.getisnull(result, row, i) == 1
         }
     }
 
     func int(_ i: Int32) -> Int64 {
         switch source {
         case let .sqlite(statement): return sqlite3_column_int64(statement, i)
-        case let .postgresql(result, row): return PostgreSQLText.integer(PQgetvalue(result, row, i))
+        case let .postgresql(result, row): return PostgreSQLText.integer(PostgreSQLText.pq.getvalue(result, row, i))
         }
     }
 
@@ -83,7 +83,7 @@ struct SQLRow {
             let n = Int(sqlite3_column_bytes(statement, i))
             return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
         case let .postgresql(result, row):
-            guard let p = PQgetvalue(result, row, i) else { return "" }
+            guard let p = PostgreSQLText.pq.getvalue(result, row, i) else { return "" }
             return String(cString: p)
         }
     }
@@ -97,7 +97,8 @@ struct SQLRow {
             guard n > 0, let p = sqlite3_column_blob(statement, i) else { return [] }
             return Array(UnsafeRawBufferPointer(start: p, count: n))
         case let .postgresql(result, row):
-            return PostgreSQLText.bytea(PQgetvalue(result, row, i), count: Int(PQgetlength(result, row, i)))
+            let pq = PostgreSQLText.pq
+            return PostgreSQLText.bytea(pq.getvalue(result, row, i), count: Int(pq.getlength(result, row, i)))
         }
     }
 
