@@ -27,26 +27,28 @@ public struct SMTPTransport: MailTransport {
         init(_ bytes: [UInt8]) { self.bytes = bytes }
     }
 
-    static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
-
     public func send(_ message: [UInt8], from: String, to: String, id: Int64) throws {
-        _ = SMTPTransport.globalInit
-        guard let curl = curl_easy_init() else { throw MailTransportError("smtp: libcurl could not start") }
-        defer { curl_easy_cleanup(curl) }
-        let recipients = curl_slist_append(nil, "<\(to)>")
-        defer { curl_slist_free_all(recipients) }
+        let curl = try LibCurl.shared()
+        guard let handle = curl.easyInit() else { throw MailTransportError("smtp: libcurl could not start") }
+        defer { curl.easyCleanup(handle) }
+        let recipients = curl.slistAppend(nil, "<\(to)>")
+        defer { curl.slistFreeAll(recipients) }
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         defer { errorBuffer.deallocate() }
         let source = Unmanaged.passRetained(Source(message))
         defer { source.release() }
+        let setopt = curl.setopt
+        func set(_ option: CURLoption, _ value: String) { gh_curl_setopt_string(setopt, handle, option, value) }
+        func set(_ option: CURLoption, _ value: Int) { gh_curl_setopt_long(setopt, handle, option, value) }
+        func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) { gh_curl_setopt_pointer(setopt, handle, option, pointer) }
 
-        gh_curl_setopt_string(curl, CURLOPT_URL, url)
-        gh_curl_setopt_string(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
-        gh_curl_setopt_string(curl, CURLOPT_MAIL_FROM, "<\(from)>")
-        gh_curl_setopt_pointer(curl, CURLOPT_MAIL_RCPT, UnsafeMutableRawPointer(recipients))
-        gh_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)
-        gh_curl_setopt_read(curl) { buffer, size, count, data in
+        set(CURLOPT_URL, url)
+        set(CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+        set(CURLOPT_MAIL_FROM, "<\(from)>")
+        set(CURLOPT_MAIL_RCPT, pointer: UnsafeMutableRawPointer(recipients))
+        set(CURLOPT_UPLOAD, 1)
+        gh_curl_setopt_read(setopt, handle) { buffer, size, count, data in
             guard let buffer, let data else { return 0 }
             let source = Unmanaged<Source>.fromOpaque(data).takeUnretainedValue()
             let n = min(size * count, source.bytes.count - source.offset)
@@ -56,21 +58,21 @@ public struct SMTPTransport: MailTransport {
             source.offset += n
             return n
         }
-        gh_curl_setopt_pointer(curl, CURLOPT_READDATA, source.toOpaque())
-        gh_curl_setopt_pointer(curl, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
-        gh_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
-        gh_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT, 10)
-        gh_curl_setopt_long(curl, CURLOPT_TIMEOUT, 60)
-        if url.hasPrefix("smtp://"), startTLS { gh_curl_setopt_long(curl, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)) }
-        if let caFile { gh_curl_setopt_string(curl, CURLOPT_CAINFO, caFile) }
+        set(CURLOPT_READDATA, pointer: source.toOpaque())
+        set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
+        set(CURLOPT_NOSIGNAL, 1)
+        set(CURLOPT_CONNECTTIMEOUT, 10)
+        set(CURLOPT_TIMEOUT, 60)
+        if url.hasPrefix("smtp://"), startTLS { set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)) }
+        if let caFile { set(CURLOPT_CAINFO, caFile) }
         if let user {
-            gh_curl_setopt_string(curl, CURLOPT_USERNAME, user)
-            gh_curl_setopt_string(curl, CURLOPT_PASSWORD, password ?? "")
+            set(CURLOPT_USERNAME, user)
+            set(CURLOPT_PASSWORD, password ?? "")
         }
-        let code = curl_easy_perform(curl)
+        let code = curl.easyPerform(handle)
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
-            throw MailTransportError("smtp: " + (detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail))
+            throw MailTransportError("smtp: " + (detail.isEmpty ? curl.easyStrerror(code).map { String(cString: $0) } ?? "error \(code)" : detail))
         }
     }
 }
