@@ -1,120 +1,6 @@
 'use strict';
 
-// The account page. It holds no credential: the browser sends the sign-in page's HttpOnly
-// session cookie with each same-origin request, and Gatehouse checks that requests which
-// change something come from this site (their Origin).
-const API_BASE = '/auth';
-const SIGN_IN = `${API_BASE}/login?rd=${encodeURIComponent('/account/')}`;
-
-const $ = (id) => document.getElementById(id);
-
-class ApiError extends Error {
-  constructor(status, statusText, body, raw) {
-    super(`HTTP ${status}`);
-    this.status = status;
-    this.statusText = statusText;
-    this.body = body;
-    this.raw = raw;
-  }
-  get detail() {
-    return this.body && typeof this.body === 'object' ? this.body.detail : undefined;
-  }
-}
-
-// The session ended (elsewhere, or it expired): the page is left for the sign-in page.
-class SignedOut extends Error {}
-
-async function api(path, { method = 'GET', json } = {}) {
-  const headers = { Accept: 'application/json' };
-  let body;
-  if (json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(json);
-  }
-  let response;
-  try {
-    response = await fetch(API_BASE + path, { method, headers, body, cache: 'no-store', credentials: 'same-origin' });
-  } catch (e) {
-    throw new ApiError(0, 'Network error', null, String((e && e.message) || e));
-  }
-  const raw = await response.text();
-  let data = null;
-  if (raw !== '') {
-    try { data = JSON.parse(raw); } catch { data = undefined; }
-  }
-  if (response.status === 401) {
-    window.location.assign(SIGN_IN);
-    throw new SignedOut();
-  }
-  if (!response.ok) throw new ApiError(response.status, response.statusText, data, raw);
-  return data;
-}
-
-// ---- small DOM helpers (text only: API data never goes through innerHTML) ----
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === 'class') node.className = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : String(child));
-  }
-  return node;
-}
-
-// Shows an API error as the API said it: status, then the detail verbatim; a 422 lists
-// each validation entry's loc and msg.
-function showError(region, error) {
-  if (error instanceof SignedOut) return;
-  if (!(error instanceof ApiError)) {
-    region.replaceChildren(el('p', { class: 'error' }, el('strong', {}, 'Error: '), String((error && error.message) || error)));
-    return;
-  }
-  const status = error.status === 0 ? error.statusText : `${error.status}${error.statusText ? ' ' + error.statusText : ''}`;
-  const box = el('div', { class: 'error' });
-  const head = el('p', {}, el('strong', {}, `HTTP ${status}`));
-  box.append(head);
-  const detail = error.detail;
-  if (Array.isArray(detail)) {
-    const list = el('ul', { class: 'issues' });
-    for (const issue of detail) {
-      const loc = issue && Array.isArray(issue.loc) ? issue.loc.join(' → ') : '';
-      const msg = issue && typeof issue.msg === 'string' ? issue.msg : JSON.stringify(issue);
-      list.append(el('li', {}, loc ? el('code', {}, loc) : null, loc ? ': ' : '', msg));
-    }
-    box.append(list);
-  } else if (typeof detail === 'string') {
-    head.append(' — ', detail);
-  } else if (error.raw) {
-    box.append(el('pre', { class: 'raw' }, error.raw.slice(0, 2000)));
-  }
-  region.replaceChildren(box);
-}
-
-function formatTime(value) {
-  if (value === null || value === undefined || value === '') return null;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return el('span', {}, String(value));
-  return el('time', { datetime: date.toISOString(), title: String(value) }, date.toLocaleString());
-}
-
-function setBusy(button, busy) {
-  button.disabled = busy;
-  if (busy) button.setAttribute('aria-busy', 'true');
-  else button.removeAttribute('aria-busy');
-}
-
-async function run(region, work) {
-  region.replaceChildren();
-  try {
-    await work();
-  } catch (error) {
-    showError(region, error);
-  }
-}
+// The account page (after /api.js). It holds no credential: the session cookie goes with each request.
 
 // ---- account ----
 
@@ -133,6 +19,7 @@ async function loadAccount() {
       el('dd', { 'data-field': name.toLowerCase().replace(' ', '_') }, value === null || value === undefined ? '—' : String(value)),
     ]));
     $('account-title').textContent = `Signed in as ${user.username}`;
+    document.dispatchEvent(new CustomEvent('account', { detail: user }));
   });
   list.removeAttribute('aria-busy');
 }

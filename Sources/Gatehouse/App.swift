@@ -45,6 +45,8 @@ public final class App {
     let basicCache: BasicCache
     let assertion: IdentityAssertion?
     let twoFactorKey: TwoFactorKey
+    /// Derives the tokens of queued messages (AccountToken).
+    let accountTokenKey: [UInt8]
     /// The route and user of the request being answered, for the access log.
     private var accessRecord: (route: String?, userID: Int64?) = (nil, nil)
     private var lastStatus = 0
@@ -77,6 +79,7 @@ public final class App {
         basicCache = BasicCache(lifetime: config.basicCacheSeconds)
         assertion = try IdentityAssertion.load(config: config)
         twoFactorKey = try TwoFactorKey.load(config: config)
+        accountTokenKey = try AccountToken.loadKey(config: config)
         self.authenticator = authenticator
         var router = Router<Route>()
         let schemes = Schemes(config: config)
@@ -107,6 +110,7 @@ public final class App {
         _ = try JWTKeySet.load(config: config)
         _ = try IdentityAssertion.load(config: config)
         _ = try TwoFactorKey.load(config: config)
+        _ = try AccountToken.loadKey(config: config)
         if config.databaseIsPostgreSQL { return [] }
         return SecretStrength.exposure(of: config.databasePath).map { ["database \(config.databasePath): \($0)"] } ?? []
     }
@@ -169,7 +173,8 @@ public final class App {
                     accessRecord.userID = context.identity?.user.id
                 }
                 var response = try App.render(try route.handler(&context), for: route)
-                if route.security != nil || route.body.isForm { App.forbidCaching(&response) }
+                // A body may carry a password or a token (a login, a registration, a reset).
+                if route.security != nil || route.body.model != nil { App.forbidCaching(&response) }
                 return response
             } catch let error as HTTPError {
                 return (route.name == "check" ? error.forAuthRequest() : error).response
@@ -222,7 +227,7 @@ public final class App {
         }
     }
 
-    /// What a secured route or a login answers is someone's: no browser or proxy keeps it.
+    /// What a secured route, or one that reads a body, answers is someone's: no browser or proxy keeps it.
     static func forbidCaching(_ response: inout Response) {
         guard !response.headers.contains("cache-control") else { return }
         response.headers.add("cache-control", "no-store")

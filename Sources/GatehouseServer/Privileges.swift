@@ -58,6 +58,7 @@ public enum Privileges {
         if config.secretKey == nil && config.jwtAlgorithm.family == .hmac { paths.append(config.secretKeyPath) }
         if config.identityAssertion { paths.append(config.identityAssertionKeyPath) }
         paths.append(config.totpKeyPath)
+        paths.append(config.accountTokenKeyPath)
         return paths
     }
 }

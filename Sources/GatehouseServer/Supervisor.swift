@@ -52,6 +52,9 @@ public final class Supervisor {
     let commit: String
     /// The monotonic time of the last audit pruning.
     var lastPrune: Double?
+    /// The child delivering the outbox, while one runs, and when the last one started.
+    var mailPID: pid_t?
+    var lastMailRun: Double?
 
     /// How long in-flight requests get on SIGTERM before the workers are killed.
     public var drainTimeout = 30.0
@@ -116,7 +119,7 @@ public final class Supervisor {
             readSignals()
             reap()
             if let deadline = drainDeadline {
-                if workers.isEmpty { break }
+                if workers.isEmpty && mailPID == nil { break }
                 if now() > deadline {
                     logger.warning("drain timeout: killing \(workers.count) workers")
                     killAll(SIGKILL)
@@ -128,6 +131,10 @@ public final class Supervisor {
             if lastPrune.map({ time - $0 >= Supervisor.pruneInterval }) ?? true {
                 lastPrune = time
                 pruneAudit()
+            }
+            if config.sendsMail, mailPID == nil, lastMailRun.map({ time - $0 >= Supervisor.mailInterval }) ?? true {
+                lastMailRun = time
+                startMailDelivery()
             }
             let due = restartsDue.filter { $0.at <= time }
             restartsDue.removeAll { $0.at <= time }
@@ -253,6 +260,11 @@ public final class Supervisor {
         while true {
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
+            if pid == mailPID {
+                mailPID = nil
+                if status != 0 { logger.error("mail: the delivery pass ended with status \(status)") }
+                continue
+            }
             guard let worker = workers.removeValue(forKey: pid) else { continue }
             if let slot = worker.hashSlot { hashSlots?.clear(slot) }
             if let slot = worker.metricsSlot { metrics?.release(slot) }
@@ -288,6 +300,37 @@ public final class Supervisor {
 
     func killAll(_ signal: Int32) {
         for pid in workers.keys { kill(pid, signal) }
+        if let mailPID { kill(mailPID, signal) }
+    }
+
+    static let mailInterval = 2.0
+
+    /// The outbox is delivered here, never in a request: a child of the master runs one
+    /// pass (OutboxDelivery) and exits, so a slow mail server holds up nothing else.
+    func startMailDelivery() {
+        let pid = fork()
+        if pid < 0 {
+            logger.error("mail: fork failed: \(String(cString: strerror(errno)))")
+            return
+        }
+        if pid == 0 {
+            close(signalFD)
+            for pool in pools { close(pool.listener.fd) }
+            var unblock = sigset_t()
+            sigemptyset(&unblock)
+            for s in [SIGTERM, SIGCHLD] { sigaddset(&unblock, s) }
+            sigprocmask(SIG_UNBLOCK, &unblock, nil)
+            signal(SIGINT, SIG_IGN)
+            signal(SIGHUP, SIG_IGN)
+            do {
+                try OutboxDelivery(config: config, logger: logger).run()
+                _exit(0)
+            } catch {
+                logger.error("mail: delivery pass failed: \(error)")
+                _exit(1)
+            }
+        }
+        mailPID = pid
     }
 
     func now() -> Double {

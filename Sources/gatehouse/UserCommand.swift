@@ -4,11 +4,28 @@ import Gatehouse
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Manage users: add, list, show, set-password, disable, enable, grant, revoke, roles, totp-off, delete.",
+        abstract: "Manage users: add, list, show, set-password, disable, enable, grant, revoke, roles, totp-off, verify-email, delete.",
         subcommands: [
             Add.self, List.self, Show.self, SetPassword.self, Disable.self, Enable.self, Grant.self, Revoke.self,
-            GrantRole.self, RevokeRole.self, TOTPOff.self, Delete.self,
+            GrantRole.self, RevokeRole.self, TOTPOff.self, VerifyEmail.self, Delete.self,
         ])
+
+    struct VerifyEmail: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify-email",
+            abstract: "Mark a user's current email as verified (the operator vouches for it), as its link would.")
+        @OptionGroup var options: ConfigOptions
+        @Argument var name: String
+
+        func run() throws {
+            let (_, store) = try options.openStore()
+            let user = try store.requireUser(name)
+            guard let email = user.email else { throw CommandFailure("'\(user.username)' has no email") }
+            try store.markEmailVerified(userID: user.id, now: Store.now())
+            store.auditCommand(.emailVerified, user: user, detail: "by the operator")
+            print("verified \(email) of '\(user.username)'")
+        }
+    }
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -83,6 +100,7 @@ struct UserCommand: ParsableCommand {
             rows.append(["password:", hasher.needsRehash(u.passwordHash) ? "\(scheme) (rehashed at next login)" : scheme])
             rows += [["created:", CommandText.time(u.createdAt)], ["updated:", CommandText.time(u.updatedAt)],
                      ["password changed:", CommandText.time(u.passwordChangedAt)],
+                     ["email verified:", u.emailVerified ? CommandText.time(u.emailVerifiedAt ?? 0) : "no"],
                      ["two-factor:", u.totpEnabled ? "TOTP, \(try store.unusedRecoveryCodes(userID: u.id)) recovery codes left" : "off"]]
             print(CommandText.table(rows.map { [$0[0], CommandText.printable($0[1])] }))
         }

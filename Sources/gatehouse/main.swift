@@ -6,7 +6,7 @@ struct GatehouseCommand: ParsableCommand {
         commandName: "gatehouse",
         abstract: "OAuth2 password login, JWT, API keys, scopes and CORS for an nginx site, as a FastCGI responder.",
         version: "gatehouse \(Version.current) (commit \(buildCommit))",
-        subcommands: [ServeCommand.self, DoctorCommand.self, RequestCommand.self, MigrateCommand.self, UserCommand.self, RoleCommand.self, APIKeyCommand.self, SessionCommand.self, AuditCommand.self, ConfigCommand.self]
+        subcommands: [ServeCommand.self, DoctorCommand.self, RequestCommand.self, MigrateCommand.self, UserCommand.self, RoleCommand.self, APIKeyCommand.self, SessionCommand.self, AuditCommand.self, MailCommand.self, InviteCommand.self, ConfigCommand.self]
     )
 }
 

@@ -100,10 +100,10 @@ final class PrivilegesTests: XCTestCase {
         config.dataDir = "/srv/gh"
         XCTAssertEqual(Privileges.ownedFiles(config), [
             "/srv/gh", "/srv/gh/gatehouse.sqlite3", "/srv/gh/gatehouse.sqlite3-wal", "/srv/gh/gatehouse.sqlite3-shm",
-            "/srv/gh/secret_key", "/srv/gh/totp_key",
+            "/srv/gh/secret_key", "/srv/gh/totp_key", "/srv/gh/account_token_key",
         ])
         config.database = "postgresql:///gatehouse?host=/run/postgresql"
-        XCTAssertEqual(Privileges.ownedFiles(config), ["/srv/gh", "/srv/gh/secret_key", "/srv/gh/totp_key"],
+        XCTAssertEqual(Privileges.ownedFiles(config), ["/srv/gh", "/srv/gh/secret_key", "/srv/gh/totp_key", "/srv/gh/account_token_key"],
                        "a PostgreSQL store has no file of its own to hand over")
     }
 }

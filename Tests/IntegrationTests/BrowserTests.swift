@@ -21,7 +21,9 @@ final class BrowserTests: XCTestCase {
         // A site whose Swagger UI files are missing: an empty folder where they would be.
         let swaggerUI = name.contains("WithoutItsFiles") ? out + "/no-swagger-ui" : Harness.swaggerUI
         try FileManager.default.createDirectory(atPath: out + "/no-swagger-ui", withIntermediateDirectories: true)
-        e = try E2E(nginxServerDirectives: try DemoSite.directives(), mountAtRoot: false, swaggerUI: swaggerUI)
+        // A site where registration needs an invitation.
+        let settings = DemoSite.settings.merging(name.contains("ByInvitation") ? ["registration": "invite"] : [:]) { $1 }
+        e = try E2E(config: settings, nginxServerDirectives: try DemoSite.directives(), mountAtRoot: false, swaggerUI: swaggerUI)
     }
 
     override func tearDown() {
@@ -57,7 +59,8 @@ final class BrowserTests: XCTestCase {
 
     func drive(_ scenario: String) throws {
         try startChromedriver()
-        let output = try TestPython.run([BrowserTests.script, scenario, "--base", e.h.baseURL, "--driver", driverURL, "--out", out])
+        let output = try TestPython.run([BrowserTests.script, scenario, "--base", e.h.baseURL, "--driver", driverURL, "--out", out,
+                                         "--mail", e.h.dir + "/data/mail"])
         print(String(decoding: output, as: UTF8.self))
         let shots = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".png") }
         XCTAssertFalse(shots.isEmpty, "screenshots in \(out)")
@@ -81,6 +84,39 @@ final class BrowserTests: XCTestCase {
     /// errors are those files' 404s.
     func testSwaggerUIWithoutItsFilesSaysWhereTheSchemaIs() throws {
         try drive("docs-missing")
+    }
+
+    /// Register on /register (and ask for the link again), open the link of the verification
+    /// mail (the file transport's .eml) on /verify: verified, and the same link a second time
+    /// `400 VERIFY_USER_BAD_TOKEN`; sign in; change the password on the account page (the old
+    /// one is then refused, this session lives on; a wrong current password is
+    /// `400 UPDATE_USER_BAD_CURRENT_PASSWORD` and changes nothing); change the email and verify it too.
+    func testRegisterVerifyAndChangePasswordAndEmailInChromium() throws {
+        try drive("accounts")
+    }
+
+    /// On the account page: turn two-factor sign-in on (the QR code drawn, the key shown,
+    /// confirmed with pyotp's code of that key), the recovery codes shown once, every session
+    /// ended; sign in through the sign-in page's code step; a wrong password does not turn it
+    /// off (`400 Incorrect one-time code or password`), a recovery code does; sign in with the
+    /// password alone.
+    func testTwoFactorOnWithTheQRCodeSignInWithACodeAndOffWithARecoveryCodeInChromium() throws {
+        try drive("two-factor")
+    }
+
+    /// With `registration = invite`: /register without a code is `400 REGISTER_INVALID_INVITE`;
+    /// the link of the invitation mail (`gatehouse invite create --email`) opens /register
+    /// with the code, which registers.
+    func testRegisterByInvitationInChromium() throws {
+        try e.cli(["invite", "create", "--email", "bob@example.com"])
+        try drive("invite")
+    }
+
+    /// Forgot password from the home page, the reset mail's link on /reset-password, a new
+    /// password, signed in with it (the old one refused); the same link again is
+    /// `400 RESET_PASSWORD_BAD_TOKEN` and changes nothing.
+    func testForgotAndResetPasswordInChromium() throws {
+        try drive("reset")
     }
 
     // MARK: the same site through nginx with curl
@@ -109,6 +145,42 @@ final class BrowserTests: XCTestCase {
         let icon = try e.get("/favicon.ico")
         XCTAssertEqual(icon.status, 200)
         XCTAssertEqual(icon.header("Content-Type"), "image/x-icon")
+    }
+
+    /// The links Gatehouse mails (public_url + `/verify?token=`, `/reset-password?token=`,
+    /// `/register?invite=`) and /forgot-password open the site's pages, public, under the same
+    /// CSP, and those pages send no Referer (the address may carry a token).
+    func testTheMailedLinksOpenTheAccountPages() throws {
+        let policy = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        let pages = ["/verify?token=ghv_x": "Verify your email", "/reset-password?token=ghpw_x": "Choose a new password",
+                     "/register?invite=ghi_x": "Create an account", "/forgot-password": "Forgot your password?"]
+        for (link, title) in pages {
+            let page = try e.get(link, ["Accept: text/html"])
+            XCTAssertEqual(page.status, 200, link)
+            XCTAssertEqual(page.header("Content-Type"), "text/html", link)
+            XCTAssertEqual(page.header("Content-Security-Policy"), policy, link)
+            XCTAssertTrue(page.text.contains("<title>\(title) — Gatehouse demo</title>"), link)
+            XCTAssertTrue(page.text.contains(#"<meta name="referrer" content="no-referrer">"#), link)
+            XCTAssertTrue(page.text.contains(#"<script src="/self-service.js" defer></script>"#), link)
+        }
+        XCTAssertEqual(try e.get("/no-such-page").status, 404)
+    }
+
+    /// The CSP allows no inline script: every page's scripts are files of the site.
+    func testNoPageHasAnInlineScript() throws {
+        let www = Harness.packageRoot.appendingPathComponent("www")
+        let pages = try FileManager.default.subpathsOfDirectory(atPath: www.path).filter { $0.hasSuffix(".html") }
+        XCTAssertGreaterThanOrEqual(pages.count, 7, "\(pages)")
+        for page in pages {
+            let html = try String(contentsOf: www.appendingPathComponent(page), encoding: .utf8)
+            let tags = html.components(separatedBy: "<script").count - 1
+            let files = html.matches(of: /<script src="\/([a-z\/-]+\.js)" defer><\/script>/).map { String($0.output.1) }
+            XCTAssertEqual(tags, files.count, "\(page): every script is <script src=\"/….js\" defer></script>, none has a body")
+            for file in files {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: www.appendingPathComponent(file).path), "\(page): /\(file)")
+            }
+            XCTAssertFalse(html.range(of: #"\son[a-z]+\s*="#, options: .regularExpression) != nil, "\(page): an inline event handler")
+        }
     }
 
     func testACookieRequestFromAnotherSiteIsRefusedThroughNginx() throws {
@@ -179,6 +251,13 @@ final class BrowserTests: XCTestCase {
 /// nginx/demo-site.conf with its snippets written in (the sockets left as @SOCKET@ for the
 /// harness), as run-dev writes them for `make run`.
 enum DemoSite {
+    /// What `make run` sets for the self-service screens: open registration, verification
+    /// mailed at registration, mail as .eml files in <data_dir>/mail, links at this nginx.
+    static let settings = [
+        "registration": "open", "require_verified_email": "true", "mail_transport": "file",
+        "mail_from": "gatehouse@localhost.localdomain", "public_url": "http://127.0.0.1:@PORT@",
+    ]
+
     static func directives() throws -> String {
         let root = Harness.packageRoot.appendingPathComponent("nginx")
         var text = try String(contentsOf: root.appendingPathComponent("demo-site.conf"), encoding: .utf8)

@@ -394,8 +394,9 @@ final class DebianPackageTests: XCTestCase {
     }
 
     /// The libraries the binary opens itself when a setting needs them (debian/control.in
-    /// declares them; ldd cannot see them): libpq for a postgresql:// database.
-    static let opened = ["libpq5"]
+    /// declares them; ldd cannot see them): libpq for a postgresql:// database, libcurl for
+    /// mail_transport = smtp.
+    static let opened = ["libpq5", "libcurl4"]
 
     /// The paths ldd resolved (`libc.so.6 => /lib/…/libc.so.6 (0x…)`, and the loader).
     static func resolvedLibraries(_ ldd: String) -> [String] {

@@ -97,7 +97,8 @@ final class Harness {
         let h = Harness(dir: dir, port: try freePort(), prefix: prefix)
         do {
             var settings = ["data_dir": dir + "/data", "workers": String(workers), "log_level": "info", "login_workers": "1"]
-            settings.merge(config) { $1 }
+            // `@PORT@` in a value is nginx's port, known only now (e.g. public_url = http://127.0.0.1:@PORT@).
+            settings.merge(config.mapValues { $0.replacingOccurrences(of: "@PORT@", with: String(h.port)) }) { $1 }
             try h.writeConfig(settings)
             try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
             try h.startServer(server, binary: serverBinary)

@@ -169,6 +169,13 @@ class UserUpdate(BaseModel):
     password: str | None = Field(default=None, min_length=1, max_length=1024)
 
 
+class ProfileUpdate(BaseModel):
+    current_password: str | None = Field(default=None, max_length=1024)
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
+    email: str | None = Field(default=None, min_length=3, max_length=254)
+    full_name: str | None = Field(default=None, max_length=200, pattern=PRINTABLE)
+
+
 # The dependency order below is the order of each route's `security` list.
 
 
@@ -254,6 +261,11 @@ async def login_for_access_token(form_data: Annotated[LoginForm, Depends()]):
 
 @app.get("/users/me/", response_model=User, responses=answers(400, 401, 503))
 async def read_users_me(user: Annotated[User, Security(me_user, scopes=["me"])]):
+    pass
+
+
+@app.patch("/users/me/", response_model=User, responses=answers(400, 401, 403, 429, 503))
+async def update_users_me(body: ProfileUpdate, user: Annotated[User, Security(login_user, scopes=["me"])]):
     pass
 
 
@@ -372,6 +384,7 @@ async def check(
     permission: str | None = None,
     user: str | None = None,
     mfa: str | None = None,
+    verified: str | None = None,
 ):
     return None
 

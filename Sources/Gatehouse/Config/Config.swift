@@ -117,6 +117,34 @@ public struct Config: Sendable {
     public var trustedProxies: [CIDR] = []
     public var auditRetentionDays = 90
 
+    // Self-service accounts and mail
+    public var registration = RegistrationMode.closed
+    /// What a registered account holds: never anything the request asks for.
+    public var registrationScopes = ["me"]
+    public var requireVerifiedEmail = false
+    public var verifyTokenMinutes = 1440
+    public var resetTokenMinutes = 60
+    public var inviteTokenDays = 7
+    public var accountRequestsPerAddress = 10
+    public var accountRequestsWindowSeconds = 3600
+    /// Where the account pages are (links in mail start here); never the request's Host.
+    public var publicURL: String? = nil
+    public var mailTransport = MailTransportKind.none
+    public var mailFrom: String? = nil
+    public var mailFromName: String? = nil
+    public var smtpURL: String? = nil
+    public var smtpStartTLS = true
+    public var smtpUser: String? = nil
+    public var smtpPasswordFile: String? = nil
+    public var smtpCAFile: String? = nil
+    public var sendmailPath = "/usr/sbin/sendmail"
+    public var mailDir: String? = nil  // default: <data_dir>/mail
+    public var mailTemplatesDir: String? = nil
+    public var accountTokenKeyFile: String? = nil  // default: <data_dir>/account_token_key
+    public var mailMaxAttempts = 8
+    public var mailRetrySeconds = 60
+    public var mailKeepSentDays = 30
+
     // Privileges
     public var user: String? = nil
     public var group: String? = nil
@@ -167,6 +195,12 @@ public struct Config: Sendable {
         }
     }
 
+    public var mailPath: String { mailDir ?? dataDir + "/mail" }
+    /// The key that derives a queued message's token from its nonce (0600, generated when missing).
+    public var accountTokenKeyPath: String { accountTokenKeyFile ?? dataDir + "/account_token_key" }
+    /// The routes that send mail exist only when something delivers it.
+    public var sendsMail: Bool { mailTransport != .none }
+
     public var identityAssertionKeyPath: String { identityAssertionKeyFile ?? dataDir + "/identity_key.pem" }
     public var sessionLifetime: Int64 { Int64(sessionLifetimeDays) * 86400 }
     public var sessionIdle: Int64 { Int64(sessionIdleMinutes) * 60 }
@@ -188,6 +222,27 @@ public enum RefreshTokenPolicy: String, Sendable, CaseIterable {
     /// When the login asks for the scope `offline_access` (OpenID Connect's convention).
     case offlineAccess = "offline_access"
     case always
+}
+
+/// Who may create an account with `POST /register`.
+public enum RegistrationMode: String, Sendable, CaseIterable {
+    /// Nobody: the route does not exist.
+    case closed
+    case open
+    /// Whoever holds a single-use invite code (`gatehouse invite create`, `POST /invites`).
+    case invite
+}
+
+/// How the master delivers the outbox.
+public enum MailTransportKind: String, Sendable, CaseIterable {
+    /// Nothing is sent: the routes that mail (verification, password reset) do not exist.
+    case none
+    /// SMTP through libcurl (smtp_url: smtp:// with STARTTLS, or smtps://).
+    case smtp
+    /// The system's `sendmail -t`: whatever MTA is installed.
+    case sendmail
+    /// One .eml file a message in mail_dir, for development.
+    case file
 }
 
 /// The names of /check's identity headers.

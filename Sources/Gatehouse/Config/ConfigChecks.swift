@@ -35,6 +35,15 @@ extension Config {
                 throw ConfigError("login_listen: must differ from listen ('\(config.listen)')")
             }
         },
+        ConfigCheck(name: "mail has a sender, links and a way out") { config throws(ConfigError) in
+            if config.requireVerifiedEmail, !config.sendsMail {
+                throw ConfigError("require_verified_email = true needs a mail_transport other than none")
+            }
+            guard config.sendsMail else { return }
+            if config.publicURL == nil { throw ConfigError("mail_transport = \(config.mailTransport.rawValue) needs public_url (links in mail)") }
+            if config.mailFrom == nil { throw ConfigError("mail_transport = \(config.mailTransport.rawValue) needs mail_from") }
+            if config.mailTransport == .smtp, config.smtpURL == nil { throw ConfigError("mail_transport = smtp needs smtp_url") }
+        },
     ]
 
     /// The first rule the configuration breaks, if any.

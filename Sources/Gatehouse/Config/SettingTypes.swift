@@ -101,6 +101,22 @@ extension SettingType where Value == String {
     static let hmacSecret = text("at least 32 bytes", expected: "at least 32 bytes of secret") { $0.utf8.count >= 32 }
 }
 
+extension SettingType where Value == String {
+    static let scope = text("scope names", expected: "OAuth2 scope names", Store.validScope)
+    static let publicURL = text("an http(s):// URL", expected: "an http:// or https:// URL without query or fragment") { url in
+        (url.hasPrefix("https://") || url.hasPrefix("http://")) && url.count <= 512
+            && !url.unicodeScalars.contains { $0.value <= 0x20 || $0.value >= 0x7F || "?#\"<>\\".unicodeScalars.contains($0) }
+    }
+    static let emailAddress = text("an email address", EmailAddress.isValid)
+    static let displayName = text("a name without control characters") { name in
+        name.count <= 100 && !name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
+    static let smtpURL = text("smtp://host:port or smtps://host:port") { url in
+        (url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) && url.count <= 512
+            && !url.unicodeScalars.contains { $0.value <= 0x20 || $0.value >= 0x7F }
+    }
+}
+
 extension SettingType where Value == ListenAddress {
     static let listenAddress = SettingType(accepts: "unix:/path or host:port", parse: { text throws(ValueError) in
         guard let address = ListenAddress(text) else { throw ValueError("expected unix:/path or host:port") }

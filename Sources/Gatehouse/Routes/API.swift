@@ -8,6 +8,9 @@ extension App {
             Route("GET", "/users/me/", name: "read_users_me",
                   security: schemes.user(scopes: ["me"], sessionCookie: true),
                   response: .model(Models.user), handler: UserRoutes.readMe),
+            Route("PATCH", "/users/me/", name: "update_users_me",
+                  security: schemes.login(scopes: ["me"]), body: .json(ProfileUpdate.self),
+                  response: .model(Models.user), errors: [400, 429], handler: ProfileRoutes.update),
             Route("GET", "/users/me/api-keys", name: "list_api_keys",
                   security: schemes.login(scopes: ["me"]),
                   response: .list(Models.apiKey), handler: APIKeyRoutes.list),
@@ -65,7 +68,7 @@ extension App {
                   handler: AdminRoutes.delete),
             Route("GET", "/check", name: "check",
                   security: schemes.user(scopes: [], activeUser: false, keysInQueryAndCookie: true, sessionCookie: true),
-                  parameters: ["scope", "role", "permission", "user", "mfa"].map {
+                  parameters: ["scope", "role", "permission", "user", "mfa", "verified"].map {
                       .init($0, in: .query, .optional(.string()), default: .null)
                   },
                   status: 204, response: .empty, errors: [403], handler: CheckRoutes.check),
@@ -80,6 +83,7 @@ extension App {
             }.hiddenFromSchema(),
             Route("GET", "/docs", name: "swagger_ui_html", response: .html, handler: DocsPage.page).hiddenFromSchema(),
         ]
+        routes += accountRoutes(config: config, schemes: schemes)
         if config.demo {
             routes += [
                 Route("GET", "/users/me/items/", name: "read_own_items",
@@ -88,6 +92,36 @@ extension App {
                 Route("GET", "/status/", name: "read_system_status",
                       security: schemes.user(scopes: [], activeUser: false, keysInQueryAndCookie: true),
                       handler: UserRoutes.status),
+            ]
+        }
+        return routes
+    }
+}
+
+extension App {
+    /// Self-service: registration while it is not closed, and the routes that mail while
+    /// something delivers mail.
+    static func accountRoutes(config: Config, schemes: Schemes) -> [Route] {
+        var routes: [Route] = []
+        if config.registration != .closed {
+            routes.append(Route("POST", "/register", name: "register", body: .json(UserCreate.self), status: 201,
+                                response: .model(Models.userRead), errors: [400, 429, 503], handler: RegistrationRoutes.register))
+        }
+        if config.registration == .invite {
+            routes.append(Route("POST", "/invites", name: "create_invite",
+                                security: schemes.admin(permission: Permissions.invite), body: .json(InviteCreate.self), status: 201,
+                                response: .model(Models.invite), handler: RegistrationRoutes.createInvite))
+        }
+        if config.sendsMail {
+            routes += [
+                Route("POST", "/verify/request", name: "request_verify_token", body: .json(AccountLookup.self), status: 202,
+                      errors: [429], handler: VerificationRoutes.request),
+                Route("POST", "/verify", name: "verify", body: .json(TokenBody.self), response: .model(Models.user),
+                      errors: [400], handler: VerificationRoutes.verify),
+                Route("POST", "/forgot-password", name: "forgot_password", body: .json(AccountLookup.self), status: 202,
+                      errors: [429], handler: PasswordResetRoutes.forgot),
+                Route("POST", "/reset-password", name: "reset_password", body: .json(ResetPassword.self),
+                      errors: [400, 503], handler: PasswordResetRoutes.reset),
             ]
         }
         return routes
@@ -117,13 +151,14 @@ public struct Schemes: Sendable {
     /// page that links here and a query string ends up in logs.
     /// `sessionCookie` also takes the browser's session cookie (the sign-in page's), last: a
     /// request that also carries a token, a key or a password is that credential's.
+    /// `verifiedEmail` also needs the account's email to be verified.
     public func user(scopes: [String], roles: [String] = [], activeUser: Bool = true, keysInQueryAndCookie: Bool = true,
-                     sessionCookie: Bool = false) -> SecurityRequirement
+                     sessionCookie: Bool = false, verifiedEmail: Bool = false) -> SecurityRequirement
     {
         let keys: [any SecurityScheme] = keysInQueryAndCookie ? [keyHeader, keyQuery, keyCookie] : [keyHeader]
         let cookie: [any SecurityScheme] = sessionCookie ? [self.sessionCookie] : []
         return SecurityRequirement(schemes: [bearer] + keys + [basic] + cookie, scopes: scopes, activeUser: activeUser,
-                                   roles: roles)
+                                   roles: roles, verifiedEmail: verifiedEmail)
     }
 
     /// A token (or the browser's session cookie): what belongs to a session.

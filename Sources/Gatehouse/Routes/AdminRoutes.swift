@@ -112,4 +112,6 @@ public enum Permissions {
     public static let writeUsers = "users:write"
     public static let manageRoles = "users:roles"
     public static let introspectTokens = "tokens:introspect"
+    /// Create invite codes (`POST /invites`, with `registration = invite`).
+    public static let invite = "users:invite"
 }

@@ -29,6 +29,8 @@ enum CheckRoutes {
                 default: held = [identity.user.username.lowercased()]
                 }
                 guard anyOf.contains(where: { held.contains(name == "user" ? $0.lowercased() : $0) }) else { throw denied }
+            case "verified" where value == "true" || value == "1":
+                guard identity.user.emailVerified else { throw HTTPError(403, "Email not verified") }
             default:
                 unknownRules.reportOnce(name, to: context.app)
                 throw denied

@@ -108,7 +108,9 @@ public struct Route: Sendable {
         if let security {
             all.insert(401)
             if security.activeUser { all.insert(400) }
-            if !security.roles.isEmpty || !security.permissions.isEmpty || security.secondFactor { all.insert(403) }
+            if !security.roles.isEmpty || !security.permissions.isEmpty || security.secondFactor || security.verifiedEmail {
+                all.insert(403)
+            }
             if !["GET", "HEAD"].contains(method) && security.schemes.contains(where: { $0 is SessionCookieScheme }) {
                 all.insert(403)
             }

@@ -10,10 +10,12 @@ public struct SecurityRequirement: Sendable {
     public var roles: [String]
     public var permissions: [String]
     public var secondFactor: Bool
+    /// The account's email must be verified (403 otherwise).
+    public var verifiedEmail: Bool
 
     public init(
         schemes: [any SecurityScheme], scopes: [String] = [], activeUser: Bool = true,
-        roles: [String] = [], permissions: [String] = [], secondFactor: Bool = false
+        roles: [String] = [], permissions: [String] = [], secondFactor: Bool = false, verifiedEmail: Bool = false
     ) {
         precondition(!schemes.isEmpty, "a security requirement names at least one scheme")
         self.schemes = schemes
@@ -22,6 +24,7 @@ public struct SecurityRequirement: Sendable {
         self.roles = roles
         self.permissions = permissions
         self.secondFactor = secondFactor
+        self.verifiedEmail = verifiedEmail
     }
 
     /// Judges an identity in tutorial005's order: scopes (401), active user (400), then
@@ -32,6 +35,7 @@ public struct SecurityRequirement: Sendable {
         for role in roles where !identity.user.roles.contains(role) { throw SecurityRequirement.forbidden }
         for permission in permissions where !identity.permissions.contains(permission) { throw SecurityRequirement.forbidden }
         if secondFactor && !identity.secondFactor { throw SecurityRequirement.secondFactorRequired }
+        if verifiedEmail && !identity.user.emailVerified { throw SecurityRequirement.unverifiedEmail }
     }
 
     /// tutorial005's `authenticate_value`.
@@ -50,6 +54,7 @@ public struct SecurityRequirement: Sendable {
     public static let forbidden = HTTPError(403, "Not enough permissions")
     public static let inactiveUser = HTTPError(400, "Inactive user")
     public static let secondFactorRequired = HTTPError(403, "Two-factor sign-in required")
+    public static let unverifiedEmail = HTTPError(403, "Email not verified")
 }
 
 /// The user a credential proved, and what that credential grants.

@@ -17,10 +17,13 @@ public struct User: Sendable, Equatable {
     public var credentialVersion: Int64
     /// Two-factor sign-in is on: a password alone opens nothing.
     public var totpEnabled: Bool
+    /// When the current email was proven to be the user's (nil: never, or it changed since).
+    public var emailVerifiedAt: Int64?
 
     public init(id: Int64, username: String, email: String? = nil, fullName: String? = nil, passwordHash: String,
                 disabled: Bool = false, scopes: [String] = [], roles: [String] = [], createdAt: Int64,
-                updatedAt: Int64, passwordChangedAt: Int64, credentialVersion: Int64 = 0, totpEnabled: Bool = false) {
+                updatedAt: Int64, passwordChangedAt: Int64, credentialVersion: Int64 = 0, totpEnabled: Bool = false,
+                emailVerifiedAt: Int64? = nil) {
         self.id = id
         self.username = username
         self.email = email
@@ -34,13 +37,17 @@ public struct User: Sendable, Equatable {
         self.passwordChangedAt = passwordChangedAt
         self.credentialVersion = credentialVersion
         self.totpEnabled = totpEnabled
+        self.emailVerifiedAt = emailVerifiedAt
     }
+
+    public var emailVerified: Bool { email != nil && emailVerifiedAt != nil }
 }
 
 extension Store {
     static let userColumns =
         "id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at, password_changed_at, credential_version, "
-        + "CASE WHEN EXISTS (SELECT 1 FROM totp WHERE totp.user_id = users.id AND totp.secret IS NOT NULL) THEN 1 ELSE 0 END"
+        + "CASE WHEN EXISTS (SELECT 1 FROM totp WHERE totp.user_id = users.id AND totp.secret IS NOT NULL) THEN 1 ELSE 0 END, "
+        + "email_verified_at"
 
     /// nil for an unknown user, and for a name no user could have. Names compare without case.
     public func user(named username: String) throws -> User? {
@@ -115,14 +122,17 @@ extension Store {
                     throw StoreError.notFound("user '\(user.username)'")
                 }
                 let disabling = user.disabled && !before.disabled
+                let emailChanged = user.email?.lowercased() != before.email?.lowercased()
                 let narrowed = disabling || before.scopes.contains { !scopes.contains($0) }
                 try connection.run(
                     """
                     UPDATE users SET email = ?, full_name = ?, disabled = ?, scopes = ?, updated_at = ?,
-                                     credential_version = credential_version + ? WHERE id = ?
+                                     credential_version = credential_version + ?,
+                                     email_verified_at = CASE WHEN ? = 1 THEN NULL ELSE email_verified_at END WHERE id = ?
                     """,
                     [.optional(user.email), .optional(user.fullName), .int(user.disabled ? 1 : 0),
-                     .text(Store.joinList(scopes)), .int(now), .int(narrowed ? 1 : 0), .int(user.id)])
+                     .text(Store.joinList(scopes)), .int(now), .int(narrowed ? 1 : 0), .int(emailChanged ? 1 : 0),
+                     .int(user.id)])
                 if disabling { _ = try endSessions(userID: user.id, reason: SessionEnd.disabled, now: now) }
                 guard let saved = try self.user(id: user.id) else { throw StoreError.notFound("user '\(user.username)'") }
                 return saved
@@ -130,8 +140,9 @@ extension Store {
         }
     }
 
-    /// A new password ends the account's tokens and sessions.
-    public func setPasswordHash(userID: Int64, hash: String, now: Int64 = Store.now()) throws {
+    /// A new password ends the account's tokens and sessions (all but `keepingSession`, the
+    /// one that changed it), and the reset tokens bound to the old password.
+    public func setPasswordHash(userID: Int64, hash: String, now: Int64 = Store.now(), keepingSession: String? = nil) throws {
         try locked {
             try connection.transaction {
                 let changed = try connection.run(
@@ -141,8 +152,25 @@ extension Store {
                     """,
                     [.text(hash), .int(now), .int(now), .int(userID)])
                 guard changed == 1 else { throw StoreError.notFound("user #\(userID)") }
-                _ = try endSessions(userID: userID, reason: SessionEnd.passwordChanged, now: now)
+                _ = try endSessions(userID: userID, except: keepingSession, reason: SessionEnd.passwordChanged, now: now)
+                try spendAccountTokens(userID: userID, purpose: .reset, now: now)
             }
+        }
+    }
+
+    /// Marks the user's current email as theirs.
+    package func markEmailVerified(userID: Int64, now: Int64) throws {
+        try locked {
+            _ = try connection.run("UPDATE users SET email_verified_at = ?, updated_at = ? WHERE id = ?",
+                                   [.int(now), .int(now), .int(userID)])
+        }
+    }
+
+    /// The users whose email is this one, compared without regard to (ASCII) case.
+    package func users(withEmail email: String) throws -> [User] {
+        try locked {
+            try connection.query("SELECT \(Store.userColumns) FROM users WHERE email = ? COLLATE NOCASE ORDER BY id",
+                                 [.text(email)], Store.readUser).map(withRoles)
         }
     }
 
@@ -186,7 +214,7 @@ extension Store {
         User(id: row.int(0), username: row.text(1), email: row.optionalText(2), fullName: row.optionalText(3),
              passwordHash: row.text(4), disabled: row.int(5) != 0, scopes: Store.splitList(row.text(6)), roles: [],
              createdAt: row.int(7), updatedAt: row.int(8), passwordChangedAt: row.int(9), credentialVersion: row.int(10),
-             totpEnabled: row.int(11) != 0)
+             totpEnabled: row.int(11) != 0, emailVerifiedAt: row.optionalInt(12))
     }
 
     private func withRoles(_ user: User) throws -> User {

@@ -47,6 +47,12 @@ package struct Throttle: Sendable {
         return key("address", ip.bytes.count == 16 ? ip.prefix(64).bytes : ip.bytes, stable: stable)
     }
 
+    /// Registrations and mail requests count apart from failed logins, by the same /64.
+    package static func key(accountRequestsFrom address: String) -> UInt64 {
+        guard let ip = IPAddress(address)?.unmapped else { return key("account", Array(address.utf8)) }
+        return key("account", ip.bytes.count == 16 ? ip.prefix(64).bytes : ip.bytes)
+    }
+
     /// Usernames are case-insensitive (ASCII), so `JohnDoe` and `johndoe` share a record.
     package static func key(user: String, stable: Bool = false) -> UInt64 {
         key("user", Array(user.lowercased().utf8), stable: stable)

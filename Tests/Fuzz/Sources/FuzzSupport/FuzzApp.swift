@@ -44,6 +44,10 @@ public enum FuzzApp {
             "GATEHOUSE_API_KEY_HEADER": "X-API-Key",
             "GATEHOUSE_CORS_ALLOW_ORIGINS": "https://app.example.com",
             "GATEHOUSE_CORS_ALLOW_CREDENTIALS": "true", "GATEHOUSE_CORS_ALLOW_HEADERS": "Authorization, Content-Type",
+            // The self-service routes: registration by invite, and mail queued (never sent here).
+            "GATEHOUSE_REGISTRATION": "invite", "GATEHOUSE_MAIL_TRANSPORT": "file",
+            "GATEHOUSE_PUBLIC_URL": "https://accounts.example.com", "GATEHOUSE_MAIL_FROM": "noreply@example.com",
+            "GATEHOUSE_ACCOUNT_REQUESTS_PER_ADDRESS": "0",
         ]
         do {
             let config = try Config.load(file: nil, environment: environment)
@@ -63,6 +67,7 @@ public enum FuzzApp {
             let root = try addUser("root", "rootpass")
             let permissions = [
                 Permissions.readUsers, Permissions.writeUsers, Permissions.manageRoles, Permissions.introspectTokens,
+                Permissions.invite,
             ]
             _ = try app.store.createRole(name: "admin", permissions: permissions, now: FixedKeys.now)
             try app.store.grantRole(userID: root.id, role: "admin")
