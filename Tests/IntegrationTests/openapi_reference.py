@@ -170,9 +170,9 @@ class UserUpdate(BaseModel):
 
 
 class ProfileUpdate(BaseModel):
-    current_password: str | None = Field(default=None, max_length=1024)
+    current_password: str | None = Field(default=None, min_length=1, max_length=1024)
     password: str | None = Field(default=None, min_length=1, max_length=1024)
-    email: str | None = Field(default=None, min_length=3, max_length=254)
+    email: str | None = Field(default=None, min_length=3, max_length=254, json_schema_extra={"format": "email"})
     full_name: str | None = Field(default=None, max_length=200, pattern=PRINTABLE)
 
 

@@ -81,4 +81,10 @@ def filter_failure(context, failure, case, response):
     # yet refused for what only the account knows.
     if failure.code == "ST202" and case.operation.path.startswith("/users/me/totp") and response.status_code == 400:
         return False
+    # The same for a profile change (PATCH /users/me/): its 400s (UPDATE_USER_…) depend on the
+    # account's current password and on other accounts' addresses. (An empty current password
+    # is refused by the schema: minLength 1.)
+    if (failure.code == "ST202" and response.status_code == 400 and case.operation.path == "/users/me/"
+            and case.method.upper() == "PATCH" and response.text.startswith('{"detail":"UPDATE_USER_')):
+        return False
     return True

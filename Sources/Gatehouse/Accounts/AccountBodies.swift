@@ -85,9 +85,9 @@ struct ResetPassword: RequestBody {
 /// `PATCH /users/me/`: a field left out is unchanged; `full_name` may be set to null.
 struct ProfileUpdate: RequestBody {
     static let model = Model("ProfileUpdate", [
-        .init("current_password", .optional(.string(maxLength: PasswordPolicy.maxBytes)), default: .null),
+        .init("current_password", .optional(.string(minLength: 1, maxLength: PasswordPolicy.maxBytes)), default: .null),
         .init("password", .optional(Models.newPassword), default: .null),
-        .init("email", .optional(Models.email), default: .null),
+        .init("email", .optional(Models.email), default: .null, format: "email"),
         .init("full_name", .optional(Models.printableText(maxLength: 200)), default: .null),
     ])
 
