@@ -26,7 +26,7 @@ from procs import (Processes, curl, free_port, helper_name, memory_kib, process_
                    unix_socket_accepts, wait_for)
 from scenarios import (GATE_TITLE, APIKEY_TITLE, BASIC_TITLE, JWT_TITLE, LOGIN, LOGIN_TITLE, ME, REFRESH, SCENARIOS, WRONG_LOGIN,
                        refresh_script, wrk_script)
-from store import run_store, start_postgresql
+from store import create_database, run_store, start_postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -94,6 +94,8 @@ http {{
 {gatehouse_location}
 
 {gatehouse_pg_location}
+
+{gatehouse_pgn_location}
 
 {gate_locations}
 
@@ -174,6 +176,8 @@ class Bench:
         self.gatehouse = Target("Gatehouse", "/auth")
         # (j): the same Gatehouse on a private PostgreSQL.
         self.gatehouse_pg = Target("Gatehouse PostgreSQL", "/authpg")
+        # and again with database_freshness = notifications (its own database on that server).
+        self.gatehouse_pgn = Target("Gatehouse PostgreSQL, notifications", "/authpgn")
         self.postgres = None
         self.pg_socket = None
         self.sqlite_path = self.tmp / "data" / "gatehouse.sqlite3"
@@ -215,9 +219,11 @@ class Bench:
         try:
             self.postgres, url, self.pg_socket = start_postgresql(self.tmp, self.procs)
         except (RuntimeError, subprocess.CalledProcessError, OSError) as error:
-            self.gatehouse_pg.skipped = f"skipped: PostgreSQL did not start: {error}"[:120]
+            self.gatehouse_pg.skipped = self.gatehouse_pgn.skipped = f"skipped: PostgreSQL did not start: {error}"[:120]
             return
         self.start_gatehouse(self.gatehouse_pg, "ghpg", f"database = {url}\n")
+        url_n = create_database(self.pg_socket, "benchn", url)
+        self.start_gatehouse(self.gatehouse_pgn, "ghpgn", f"database = {url_n}\ndatabase_freshness = notifications\n")
 
     def start_gatehouse(self, target=None, name="gh", extra=""):
         target = target or self.gatehouse
@@ -288,6 +294,7 @@ class Bench:
             prefix=prefix, port=self.port, uvicorn_socket=self.tmp / "uvicorn.sock",
             c_socket=self.tmp / "c.sock", gatehouse_location=gatehouse_location(self.tmp / "gh.sock"),
             gatehouse_pg_location=gatehouse_location(self.tmp / "ghpg.sock", "/authpg"),
+            gatehouse_pgn_location=gatehouse_location(self.tmp / "ghpgn.sock", "/authpgn"),
             gate_locations=gate_locations(self.tmp / "gh.sock", self.tmp / "c.sock", self.www()),
         ))
         argv = ["nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
@@ -327,7 +334,7 @@ class Bench:
         self.start_gatehouse()
         self.start_gatehouse_pg()
         self.start_nginx()
-        for target in (self.gatehouse, self.fastapi, self.gatehouse_pg):
+        for target in (self.gatehouse, self.fastapi, self.gatehouse_pg, self.gatehouse_pgn):
             if target.skipped or target.user_skipped:
                 continue
             target.token, error = self.login(target)
@@ -503,7 +510,7 @@ class Bench:
             if not target.skipped and target.token:
                 target.refresh_token = self.refresh_token(target)
         login = dict(connections=LOGIN_CONNECTIONS, duration=LOGIN_DURATION, timeout="30s")
-        run_store(self, [("GET /users/me/ JWT", ME, {}), ("POST /token login", LOGIN, login),
+        run_store(self, [("GET /users/me/ JWT", ME, {"extra": [self.gatehouse_pgn]}), ("POST /token login", LOGIN, login),
                          ("POST /token refresh", REFRESH, {})], Row, ratio, log)
 
     def login_cost(self, target, count=5):

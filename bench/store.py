@@ -48,6 +48,12 @@ def start_postgresql(tmp, procs):
     return process, f"postgresql:///bench?host={data.parent}&user=gatehouse", data.parent
 
 
+def create_database(socket_dir, name, url):
+    """Another database on the same server; its connection string."""
+    subprocess.run([pg_binary("createdb"), "-h", str(socket_dir), "-U", "gatehouse", name], check=True)
+    return url.replace("postgresql:///bench?", f"postgresql:///{name}?")
+
+
 def psql(socket_dir, sql):
     subprocess.run([pg_binary("psql"), "-h", str(socket_dir), "-U", "gatehouse", "-d", "bench", "-XAtq",
                     "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True)
@@ -75,17 +81,20 @@ def run_store(bench, scenarios, Row, ratio, log):
 
     def measure(label, request, target, **options):
         bench.settle(target)
-        roots = [target.pid] + ([bench.postgres.pid] if target is pg else [])
+        roots = [target.pid] + ([bench.postgres.pid] if target is not bench.gatehouse else [])
         before = sum(tree_cpu_seconds(pid) for pid in roots)
         status, body = bench.check(target, request)
         result = bench.measure(target, request, **options)
         result["cpu_seconds"] = sum(tree_cpu_seconds(pid) for pid in roots) - before
         expected = request.expect
         note = "" if status == expected else f"got {status}, expected {expected}: {body[:60]}"
-        return Row(f"{STORE_TITLE} {label}", "SQLite" if target is bench.gatehouse else "PostgreSQL", result=result, note=note)
+        name = {id(bench.gatehouse): "SQLite", id(pg): "PostgreSQL"}.get(id(target), target.name.removeprefix("Gatehouse "))
+        return Row(f"{STORE_TITLE} {label}", name, result=result, note=note)
 
-    def pair(label, request, **options):
-        rows = [measure(label, request, target, **options) for target in (bench.gatehouse, pg)]
+    def pair(label, request, extra=(), **options):
+        """The SQLite row, the PostgreSQL row, then any `extra` PostgreSQL variants that run."""
+        targets = [bench.gatehouse, pg] + [t for t in extra if not t.skipped and t.token]
+        rows = [measure(label, request, target, **options) for target in targets]
         for row in rows:
             row.vs_c = ratio(row.rps, rows[0].rps)
         bench.rows += rows

@@ -135,6 +135,24 @@ final class PostgreSQLStoreTests: XCTestCase {
                           #"{"detail":"Could not validate credentials"}"#)
     }
 
+    /// database_freshness = notifications: no counter read per request; the other node's
+    /// logout is honoured once its notification has arrived (well within the 2 s allowed here).
+    func testWithNotificationsAloneAnEndedSessionIsRefusedOnceTheNotificationArrives() throws {
+        let (a, b) = try nodes(["database_freshness": "notifications"])
+        XCTAssertEqual(a.app.config.databaseFreshness, .notifications)
+        let token = try a.token()
+        let bearer = [("Authorization", "Bearer \(token)")]
+        XCTAssertEqual(a.request("GET", "/users/me/", headers: bearer).status, 200)
+        XCTAssertEqual(b.request("POST", "/logout", headers: bearer).status, 204)
+        let deadline = Date().addingTimeInterval(2)
+        var status = a.request("GET", "/users/me/", headers: bearer).status
+        while status == 200 && Date() < deadline {
+            usleep(10_000)
+            status = a.request("GET", "/users/me/", headers: bearer).status
+        }
+        XCTAssertResponse(a.request("GET", "/users/me/", headers: bearer), 401, #"{"detail":"Could not validate credentials"}"#)
+    }
+
     func testStableThrottleKeysDoNotDependOnTheProcess() {
         XCTAssertEqual(Throttle.key(user: "JohnDoe", stable: true), Throttle.key(user: "johndoe", stable: true))
         XCTAssertEqual(Throttle.key("user", Array("johndoe".utf8), stable: true), 0xf619_655a_ab5d_acc5, "SHA-256(\"user\\0johndoe\")")

@@ -32,6 +32,7 @@ public struct Config: Sendable {
     public var database: String? = nil  // default: <data_dir>/gatehouse.sqlite3
     public var databaseBusyTimeoutMs = Store.defaultBusyTimeout
     public var databasePasswordFile: String? = nil
+    public var databaseFreshness = DatabaseFreshness.everyRequest
 
     // Tokens
     public var secretKey: String? = nil

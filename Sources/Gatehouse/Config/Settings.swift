@@ -39,6 +39,11 @@ extension Config {
                     help: "The SQLite database file (0600), or postgresql://… for PostgreSQL (several nodes)."),
             Setting("database_password_file", \.databasePasswordFile, SettingType.file.orEmpty(),
                     help: "File of the PostgreSQL password (0600), kept out of the connection string."),
+            Setting("database_freshness", \.databaseFreshness, .oneOf(DatabaseFreshness.allCases),
+                    help: "PostgreSQL: how a node learns of another's change (a revocation, a ban). every-request "
+                        + "reads the change counter once a request (one round trip, never stale); notifications "
+                        + "trusts LISTEN/NOTIFY alone (no round trip; a change goes unseen for as long as its "
+                        + "notification takes to arrive, normally well under a millisecond)."),
             Setting("database_busy_timeout_ms", \.databaseBusyTimeoutMs, .integer(0...60000),
                     help: "How long a write waits for another process's lock before it is answered 503."),
         ]),

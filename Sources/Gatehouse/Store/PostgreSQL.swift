@@ -1,13 +1,24 @@
 import CPostgreSQL
 import Foundation
 
+/// How a PostgreSQL node learns that another node changed what its caches hold.
+public enum DatabaseFreshness: String, Sendable, CaseIterable {
+    /// The change counter is read once a request: one round trip, and a change committed
+    /// anywhere before the request began is always seen.
+    case everyRequest = "every-request"
+    /// LISTEN/NOTIFY alone: no round trip; a change committed elsewhere is seen once its
+    /// notification has arrived (it is sent after the commit).
+    case notifications
+}
+
 /// One PostgreSQL connection through libpq, for many Gatehouse nodes sharing one truth.
 ///
 /// Statements are prepared once per SQL text (`?` rewritten to `$n`); values travel as
 /// parameters, text or binary, never in the SQL. Transactions are SERIALIZABLE, as SQLite's
 /// single writer is, and are retried on a serialization failure. Every write to a table the
 /// caches read moves a sequence and fires a NOTIFY (the schema's triggers); `changeStamp()`,
-/// once a request, reads both, so another node's revocation counts from the next request.
+/// once a request, reads both (or only the notifications: `DatabaseFreshness`), so another
+/// node's revocation counts from the next request.
 /// A lost connection is reopened at most once a second; meanwhile calls fail fast with
 /// `StoreError.unavailable`.
 final class PostgreSQLConnection: SQLDatabase {
@@ -23,13 +34,15 @@ final class PostgreSQLConnection: SQLDatabase {
     /// while the connection was down is unknown, so every cache starts over).
     private var changes: Int64 = 0
     private var lastReconnectAttempt: Double = 0
+    private let freshness: DatabaseFreshness
 
     static let changeChannel = "gatehouse_changes"
     static let maxAttempts = 3
 
-    init(url: String, password: String?) throws(StoreError) {
+    init(url: String, password: String?, freshness: DatabaseFreshness = .everyRequest) throws(StoreError) {
         self.url = url
         self.password = password
+        self.freshness = freshness
         pq = try LibPQ.shared()
         connection = try PostgreSQLConnection.connect(pq, url: url, password: password)
         try listen()
@@ -131,9 +144,9 @@ final class PostgreSQLConnection: SQLDatabase {
     /// The sequence moves inside the writer's transaction, before its commit; the notification
     /// comes after the commit. Reading both means a write committed before this call is always
     /// seen, and one that was committing during it by the next call. Both only grow, so their
-    /// weighted sum does too.
+    /// weighted sum does too. Without the sequence, a write is seen once its notification is.
     func changeStamp() throws(StoreError) -> ChangeStamp {
-        let sequence = try integer("SELECT last_value FROM gatehouse_changes")
+        let sequence = freshness == .everyRequest ? try integer("SELECT last_value FROM gatehouse_changes") : 0
         if pq.consumeInput(connection) == 0 { try reconnect() }
         while let notification = pq.notifies(connection) {
             pq.freemem(notification)

@@ -81,8 +81,9 @@ public final class Store {
 
     /// Connects and migrates. `url` is a libpq connection string (`postgresql://…`, or
     /// `postgresql:///gatehouse?host=/run/postgresql`); it and the password stay out of every message.
-    public static func open(postgresql url: String, password: String?) throws -> Store {
-        let connection = try PostgreSQLConnection(url: url, password: password)
+    public static func open(postgresql url: String, password: String?,
+                            freshness: DatabaseFreshness = .everyRequest) throws -> Store {
+        let connection = try PostgreSQLConnection(url: url, password: password, freshness: freshness)
         let store = Store(path: connection.displayName, connection: connection)
         try store.migrate()
         return store
@@ -91,7 +92,8 @@ public final class Store {
     /// The store the configuration names.
     public static func open(config: Config) throws -> Store {
         guard config.databaseIsPostgreSQL else { return try open(path: config.databasePath, busyTimeout: config.databaseBusyTimeoutMs) }
-        return try open(postgresql: config.databasePath, password: try config.databasePassword())
+        return try open(postgresql: config.databasePath, password: try config.databasePassword(),
+                        freshness: config.databaseFreshness)
     }
 
     public var isPostgreSQL: Bool { connection.dialect == .postgresql }
