@@ -139,4 +139,45 @@ final class SettingsHardeningTests: XCTestCase {
         XCTAssertEqual(app.handle(Request(method: "GET", path: "/users/me/", headers: Headers([("Authorization", "Bearer \(token)")]))).status, 200,
                        "tokens need no hash")
     }
+
+    /// A limiter that is full for the next `refusals` tries, then has room.
+    final class Busy: HashLimiter, @unchecked Sendable {
+        var refusals: Int
+        private(set) var tries = 0
+        init(refusals: Int) { self.refusals = refusals }
+        func tryEnter() -> Bool {
+            tries += 1
+            guard refusals > 0 else { return true }
+            refusals -= 1
+            return false
+        }
+        func leave() {}
+    }
+
+    /// A Basic credential this worker verified before, whose memory has just expired, waits a
+    /// moment for a hash slot (another client's hash is running) instead of getting a 503; a
+    /// credential it never verified is refused at once, and a wait is bounded.
+    func testOnlyACredentialVerifiedBeforeWaitsForRoomAndOnlyBriefly() throws {
+        let t = try TestApp()
+        let limiter = Busy(refusals: 0)
+        let app = try App(config: t.app.config, store: t.app.store, keys: t.app.keys, now: t.app.now, hashLimiter: limiter)
+        let john = Request(method: "GET", path: "/users/me/", headers: Headers([("Authorization", TestApp.basic("johndoe", "secret"))]))
+        XCTAssertEqual(app.handle(john).status, 200)
+        t.advance(Int64(t.app.config.basicCacheSeconds))
+
+        limiter.refusals = 3
+        XCTAssertEqual(app.handle(john).status, 200, "waited for room")
+        XCTAssertEqual(limiter.tries, 1 + 4)
+
+        limiter.refusals = 1
+        let stranger = Request(method: "GET", path: "/users/me/", headers: Headers([("Authorization", TestApp.basic("johndoe", "guess"))]))
+        XCTAssertResponse(app.handle(stranger), 503, #"{"detail":"Service unavailable"}"#, headers: [("retry-after", "1")])
+        XCTAssertEqual(limiter.tries, 5 + 1, "a credential never verified here does not wait")
+
+        t.advance(Int64(t.app.config.basicCacheSeconds))
+        limiter.refusals = .max
+        XCTAssertEqual(app.handle(john).status, 503, "the wait is bounded")
+        XCTAssertGreaterThan(limiter.tries, 6 + 1)
+    }
 }
+

@@ -122,7 +122,8 @@ extension Config {
             Setting("basic_cache_seconds", \.basicCacheSeconds, .integer(0...3600),
                     help: "How long a worker remembers a verified Basic credential; 0: never."),
             Setting("max_concurrent_hashes", \.maxConcurrentHashes, .integer(0...256), restartOnly: true,
-                    help: "Password hashes the main pool runs at once; more get 503 unhashed (0: it never hashes)."),
+                    help: "Password hashes the main pool runs at once; more get 503 unhashed, but a Basic "
+                        + "credential re-verified after basic_cache_seconds waits up to \(App.hashRoomWaitMicroseconds / 1000) ms for room (0: it never hashes)."),
             Setting("api_key_header", \.apiKeyHeader,
                     .text("a header name", Config.isScopeToken), help: "Header that carries an API key."),
             Setting("api_key_query", \.apiKeyQuery, .name("query parameter name"),

@@ -81,9 +81,11 @@ public struct BasicVerifier: CredentialVerifier {
                 _ = try app.verifyPassword(password, hash: nil)
                 throw incorrect
             }
-            if !app.basicCache.isValid(username: username, password: password, user: user, now: now) {
+            let known = app.basicCache.lookup(username: username, password: password, user: user, now: now)
+            if known != .valid {
                 app.basicCacheMisses.add(1, ordering: .relaxed)
-                guard try app.verifyPassword(password, hash: user.passwordHash) else { throw incorrect }
+                guard try app.verifyPassword(password, hash: user.passwordHash, waitForRoom: known == .expired)
+                else { throw incorrect }
                 app.basicCache.remember(username: username, password: password, user: user, now: now)
             }
             return Identity(

@@ -23,17 +23,24 @@ final class BasicCache {
         LibCrypto.hmac(.sha256, key: key, data: Array(username.utf8) + [0] + Array(password.utf8))
     }
 
-    func isValid(username: String, password: String, user: User, now: Int64) -> Bool {
-        guard lifetime > 0 else { return false }
+    enum Lookup {
+        /// Verified within the lifetime, against the user's current hash: no hash needed.
+        case valid
+        /// Verified here before, against the current hash, but longer ago than the lifetime:
+        /// it needs a hash again, and is almost surely the account's own client.
+        case expired
+        case unknown
+    }
+
+    func lookup(username: String, password: String, user: User, now: Int64) -> Lookup {
+        guard lifetime > 0 else { return .unknown }
         let fp = fingerprint(username, password)
-        guard let entry = entries[fp] else { return false }
-        guard entry.expires > now, entry.userID == user.id, entry.passwordHash == user.passwordHash,
-              !user.disabled
-        else {
+        guard let entry = entries[fp] else { return .unknown }
+        guard entry.userID == user.id, entry.passwordHash == user.passwordHash, !user.disabled else {
             entries[fp] = nil
-            return false
+            return .unknown
         }
-        return true
+        return entry.expires > now ? .valid : .expired
     }
 
     func remember(username: String, password: String, user: User, now: Int64) {
