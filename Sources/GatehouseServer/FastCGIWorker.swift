@@ -44,42 +44,40 @@ public enum FastCGIWorker {
         FCGX_InitRequest(&request, -1, 0)
         defer { FCGX_Free(&request, 1) }
 
-        var fds = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
         while true {
-            // A connection the web server asked to keep (FCGI_KEEP_CONN) brings its next request
-            // on the same socket: wait for that instead of a new connection.
-            let kept = request.ipcFd >= 0
-            fds[0].fd = kept ? request.ipcFd : listenFD
-            fds[0].revents = 0
-            fds[1].revents = 0
-            // The timeout only serves to notice a master that died without telling us.
-            let ready = poll(&fds, 2, 1000)
-            if ready < 0 && errno != EINTR {
-                logger.critical("poll failed: \(String(cString: strerror(errno)))")
-                return 1
-            }
-            if fds[1].revents != 0 { return 0 }
+            // Between requests only: the signal stays pending (blocked) until then.
+            if stopRequested() { return 0 }
             if let masterPID, getppid() != masterPID {
                 logger.warning("master \(masterPID) is gone; worker exits")
                 return 0
             }
-            guard fds[0].revents != 0 else { continue }
-
-            // The connection is accepted here, not by libfcgi, to give it a read and write
-            // timeout: a peer that connects and says nothing (or stops midway) costs this
-            // worker `socket_timeout_seconds`, not forever. FCGX_Accept_r reads from an
-            // ipcFd that is already set instead of accepting; keepConnection keeps its
-            // opening FCGX_Finish_r from closing it (the BEGIN record sets it anew).
-            if !kept {
-                let connection = accept(listenFD, nil, nil)
+            if request.ipcFd >= 0 {
+                // A connection the web server asked to keep (FCGI_KEEP_CONN) brings its next
+                // request on the same socket: wait for that instead of a new connection.
+                guard let readable = wait(for: request.ipcFd, orStop: stopFD, logger: logger) else { return 1 }
+                if !readable { continue }
+            } else {
+                // The connection is accepted here, not by libfcgi, to give it a read and write
+                // timeout: a peer that connects and says nothing (or stops midway) costs this
+                // worker `socket_timeout_seconds`, not forever. Under load one is nearly always
+                // waiting, so accept comes first and poll only when there was none.
+                let connection = accept4(listenFD, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
                 if connection < 0 {
-                    if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED { continue }
-                    logger.error("accept failed: \(String(cString: strerror(errno)))")
-                    usleep(100_000)  // a broken listening socket must not become a busy loop
+                    switch errno {
+                    case EAGAIN, EWOULDBLOCK:
+                        guard wait(for: listenFD, orStop: stopFD, logger: logger) != nil else { return 1 }
+                    case EINTR, ECONNABORTED:
+                        break
+                    default:
+                        logger.error("accept failed: \(String(cString: strerror(errno)))")
+                        usleep(100_000)  // a broken listening socket must not become a busy loop
+                    }
                     continue
                 }
-                _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
                 setTimeouts(connection, seconds: app.config.socketTimeoutSeconds)
+                // FCGX_Accept_r reads from an ipcFd that is already set instead of accepting;
+                // keepConnection keeps its opening FCGX_Finish_r from closing it (the BEGIN
+                // record sets it anew).
                 request.ipcFd = connection
             }
             request.keepConnection = 1
@@ -93,6 +91,25 @@ public enum FastCGIWorker {
             // Sends END_REQUEST and closes now, not at the next accept (unless the connection is kept).
             FCGX_Finish_r(&request)
         }
+    }
+
+    /// Whether SIGTERM is waiting (it is blocked, and read through the signalfd only when polled).
+    static func stopRequested() -> Bool {
+        var pending = sigset_t()
+        sigpending(&pending)
+        return sigismember(&pending, SIGTERM) == 1
+    }
+
+    /// Sleeps until `fd` is readable, SIGTERM arrives or a second passes (the master is looked
+    /// at every second): whether `fd` is readable, nil when poll itself failed.
+    static func wait(for fd: Int32, orStop stopFD: Int32, logger: Logger) -> Bool? {
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+        let ready = poll(&fds, 2, 1000)
+        if ready < 0 && errno != EINTR {
+            logger.critical("poll failed: \(String(cString: strerror(errno)))")
+            return nil
+        }
+        return ready > 0 && fds[0].revents != 0
     }
 
     static func setTimeouts(_ fd: Int32, seconds: Int) {
