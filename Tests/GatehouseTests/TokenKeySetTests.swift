@@ -200,4 +200,29 @@ final class SecretFileRaceTests: XCTestCase {
         XCTAssertEqual(seen.first.map { Array($0) }, try SecretFile.read(path: path))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".tmp") }, [])
     }
+
+    /// A token seen before skips its signature check, never its claims: at every use it is
+    /// judged at that moment, and a token that differs by one character is checked afresh.
+    func testARememberedTokenIsStillJudgedAtEachUse() throws {
+        let keys = try JWTKeySet(signingKey: TestKeys.hmac(kid: "main"))
+        let token = keys.issue(claims: [("sub", "johndoe"), ("exp", 100), ("nbf", 50)])
+        XCTAssertNoThrow(try keys.verify(token, now: 60))
+        XCTAssertNoThrow(try keys.verify(token, now: 60))
+        XCTAssertThrowsError(try keys.verify(token, now: 100)) { XCTAssertEqual($0 as? JWTError, .expired) }
+        XCTAssertThrowsError(try keys.verify(token, now: 40)) { XCTAssertEqual($0 as? JWTError, .immature) }
+        var forged = Array(token.utf8)
+        forged[forged.count - 2] = forged[forged.count - 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        XCTAssertThrowsError(try keys.verify(String(decoding: forged, as: UTF8.self), now: 60)) {
+            XCTAssertEqual($0 as? JWTError, .invalidSignature)
+        }
+        let other = try JWTKeySet(signingKey: JWTKey.hmac(secret: Array("another-secret-that-is-long-enough-012345".utf8), kid: "main"))
+        XCTAssertThrowsError(try other.verify(token, now: 60), "what one key set remembers, another never sees") {
+            XCTAssertEqual($0 as? JWTError, .invalidSignature)
+        }
+        for n in 0..<(JWTKeySet.verifiedCapacity * 2) {
+            XCTAssertNoThrow(try keys.verify(keys.issue(claims: [("sub", .string("u\(n)")), ("exp", 100)]), now: 60))
+        }
+        XCTAssertThrowsError(try keys.verify(token, now: 100), "after the memory was emptied") { XCTAssertEqual($0 as? JWTError, .expired) }
+    }
 }
+

@@ -1,7 +1,8 @@
 import Foundation
+import Synchronization
 
 /// The keys of one Gatehouse: the signing key, the keys that verify, and the claim
-/// rules. Built once from `Config`; issuing and verifying are then read-only.
+/// rules. Built once from `Config`; issuing and verifying then only ever read them.
 public final class JWTKeySet {
     public let signingKey: JWTKey
     /// The signing key first, then the extra verification keys.
@@ -10,6 +11,11 @@ public final class JWTKeySet {
     public let maxTokenLength: Int
     private let keysByID: [String: JWTKey]
     private let headerSegment: [UInt8]
+    /// The payloads of tokens whose signature verified, by the whole token: a client sends
+    /// the same token with every request, and a hit skips base64, the MAC and the JSON. The
+    /// claims are still judged at every use. Bounded; emptied when full.
+    private let verified = Mutex<[String: [(String, JSON)]]>([:])
+    static let verifiedCapacity = 256
 
     public init(signingKey: JWTKey, verificationKeys: [JWTKey] = [], claims: JWTClaims = JWTClaims(),
                 maxTokenLength: Int = 8192) throws(JWTKeyError)
@@ -39,12 +45,22 @@ public final class JWTKeySet {
     /// The claims of a token that is well-formed, signed by one of our keys with that
     /// key's algorithm, and valid at `now` (seconds since the epoch).
     public func verify(_ token: String, now: Int64) throws(JWTError) -> [(String, JSON)] {
-        let verified = try JWS.verify(token, maxLength: maxTokenLength) { kid in
+        let payload = try signedPayload(token)
+        try claims.validate(payload, now: now)
+        return payload
+    }
+
+    private func signedPayload(_ token: String) throws(JWTError) -> [(String, JSON)] {
+        if let known = verified.withLock({ $0[token] }) { return known }
+        let signed = try JWS.verify(token, maxLength: maxTokenLength) { kid in
             guard let kid else { return signingKey }
             return keysByID[kid]
         }
-        let payload = try JWS.parseObject(verified.payload, what: "payload")
-        try claims.validate(payload, now: now)
+        let payload = try JWS.parseObject(signed.payload, what: "payload")
+        verified.withLock { tokens in
+            if tokens.count >= JWTKeySet.verifiedCapacity { tokens.removeAll(keepingCapacity: true) }
+            tokens[token] = payload
+        }
         return payload
     }
 }
