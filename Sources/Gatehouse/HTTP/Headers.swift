@@ -11,12 +11,12 @@ public struct Headers: Sequence, Sendable, Equatable {
     }
 
     public subscript(name: String) -> String? {
-        let key = name.lowercased()
+        let key = Headers.lowercased(name)
         return fields.first { $0.name == key }?.value
     }
 
     public func values(_ name: String) -> [String] {
-        let key = name.lowercased()
+        let key = Headers.lowercased(name)
         return fields.filter { $0.name == key }.map(\.value)
     }
 
@@ -25,7 +25,7 @@ public struct Headers: Sequence, Sendable, Equatable {
     /// Appends a field. CR, LF and NUL are dropped from names and values, so a
     /// value taken from a request can never split a response header.
     public mutating func add(_ name: String, _ value: String) {
-        fields.append((Headers.clean(name).lowercased(), Headers.clean(value)))
+        fields.append((Headers.lowercased(Headers.clean(name)), Headers.clean(value)))
     }
 
     /// Replaces every field of that name with one.
@@ -35,7 +35,7 @@ public struct Headers: Sequence, Sendable, Equatable {
     }
 
     public mutating func remove(_ name: String) {
-        let key = name.lowercased()
+        let key = Headers.lowercased(name)
         fields.removeAll { $0.name == key }
     }
 
@@ -45,6 +45,12 @@ public struct Headers: Sequence, Sendable, Equatable {
 
     public static func == (a: Headers, b: Headers) -> Bool {
         a.fields.elementsEqual(b.fields) { $0.name == $1.name && $0.value == $1.value }
+    }
+
+    /// The name itself when it has no capital (nearly always: names are written lowercase
+    /// here, and CGI's come lowercased), so a lookup makes no new string.
+    static func lowercased(_ name: String) -> String {
+        name.utf8.contains(where: { ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || $0 >= 0x80 }) ? name.lowercased() : name
     }
 
     static func clean(_ s: String) -> String {
