@@ -46,7 +46,7 @@ GENERATED := .build/generated
 # Where `make deb` writes the path of the package it built (make test hands it to the tests).
 DEB_NAME := .build/deb-name
 
-.PHONY: all deps venv build release run test unit integration bench readme-settings example clean generated install deb fuzz fuzz-bounded swagger-ui attack soak test-side
+.PHONY: all deps venv build release run test unit integration bench readme-settings example clean generated install deb fuzz fuzz-bounded swagger-ui attack soak test-side test-postgresql
 
 all: build
 
@@ -84,11 +84,11 @@ release: deps
 run: release swagger-ui
 	PORT=$(PORT) nginx/run-dev
 
-# The library's tests, then again with every store in a private PostgreSQL (GH_TEST_STORE).
+# The library's tests, then again with every store in a private PostgreSQL (test-postgresql).
 unit: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing --filter GatehouseTests
-	GH_TEST_STORE=postgresql $(SWIFT) test --skip-build --disable-swift-testing --filter GatehouseTests
+	$(MAKE) --no-print-directory test-postgresql TEST_BIN=$$($(SWIFT) build --show-bin-path)
 
 EXAMPLE := Examples/ProtectedReports
 
@@ -97,10 +97,8 @@ example: deps
 	$(SWIFT) build --package-path $(EXAMPLE)
 
 # Two streams at once, since the integration pass mostly waits on its servers: the whole suite
-# in front, and meanwhile the library's tests again with every store in a private PostgreSQL
-# (GH_TEST_STORE; all but HostileInputTests, whose random requests the SQLite pass covers) and
-# the bounded fuzz. The second stream runs the test bundle itself (`swift test` holds .build's
-# lock) into .build/test-logs/side.log, printed when both are done.
+# in front, and meanwhile test-postgresql and the bounded fuzz, into .build/test-logs/side.log,
+# printed when both are done.
 TEST_LOGS := .build/test-logs
 test: deps venv swagger-ui deb example
 	$(SWIFT) build --build-tests
@@ -116,10 +114,16 @@ test: deps venv swagger-ui deb example
 	[ $$main = 0 ] && [ $$side_status = 0 ]
 
 test-side:
+	$(MAKE) --no-print-directory test-postgresql
+	$(MAKE) --no-print-directory fuzz-bounded
+
+# The library's tests again with every store in a private PostgreSQL (GH_TEST_STORE), all but
+# HostileInputTests, whose random requests the SQLite pass covers. It runs the test bundle in
+# TEST_BIN itself: `swift test` holds .build's lock, which the integration pass may hold meanwhile.
+test-postgresql:
 	GH_TEST_STORE=postgresql $(TEST_BIN)/GatehousePackageTests.xctest \
 		$$($(TEST_BIN)/GatehousePackageTests.xctest --list-tests | sed -n 's|^\(GatehouseTests\.[A-Za-z0-9]*\)/.*|\1|p' \
 			| grep -vx GatehouseTests.HostileInputTests | sort -u | paste -sd, -)
-	$(MAKE) --no-print-directory fuzz-bounded
 
 # libFuzzer + AddressSanitizer over every parser (Tests/Fuzz): each target FUZZ_SECONDS long,
 # its corpus growing in .build-fuzz/corpus; fails on any crash, leak or sanitizer report.

@@ -222,7 +222,7 @@ class Bench:
             self.gatehouse_pg.skipped = self.gatehouse_pgn.skipped = f"skipped: PostgreSQL did not start: {error}"[:120]
             return
         self.start_gatehouse(self.gatehouse_pg, "ghpg", f"database = {url}\n")
-        url_n = create_database(self.pg_socket, "benchn", url)
+        url_n = create_database(self.pg_socket, "benchn")
         self.start_gatehouse(self.gatehouse_pgn, "ghpgn", f"database = {url_n}\ndatabase_freshness = notifications\n")
 
     def start_gatehouse(self, target=None, name="gh", extra=""):

@@ -44,14 +44,13 @@ def start_postgresql(tmp, procs):
     process = procs.start("postgres", argv)
     ready = lambda: subprocess.run([pg_binary("pg_isready"), "-q", "-h", str(data.parent), "-U", "gatehouse"]).returncode == 0
     wait_for(ready, "postgres", process, timeout=30)
-    subprocess.run([pg_binary("createdb"), "-h", str(data.parent), "-U", "gatehouse", "bench"], check=True)
-    return process, f"postgresql:///bench?host={data.parent}&user=gatehouse", data.parent
+    return process, create_database(data.parent, "bench"), data.parent
 
 
-def create_database(socket_dir, name, url):
-    """Another database on the same server; its connection string."""
+def create_database(socket_dir, name):
+    """A database on the server of that socket folder; its connection string."""
     subprocess.run([pg_binary("createdb"), "-h", str(socket_dir), "-U", "gatehouse", name], check=True)
-    return url.replace("postgresql:///bench?", f"postgresql:///{name}?")
+    return f"postgresql:///{name}?host={socket_dir}&user=gatehouse"
 
 
 def psql(socket_dir, sql):
@@ -88,7 +87,7 @@ def run_store(bench, scenarios, Row, ratio, log):
         result["cpu_seconds"] = sum(tree_cpu_seconds(pid) for pid in roots) - before
         expected = request.expect
         note = "" if status == expected else f"got {status}, expected {expected}: {body[:60]}"
-        name = {id(bench.gatehouse): "SQLite", id(pg): "PostgreSQL"}.get(id(target), target.name.removeprefix("Gatehouse "))
+        name = "SQLite" if target is bench.gatehouse else target.name.removeprefix("Gatehouse ")
         return Row(f"{STORE_TITLE} {label}", name, result=result, note=note)
 
     def pair(label, request, extra=(), **options):

@@ -39,7 +39,7 @@ final class PostgreSQLConnection: SQLDatabase {
     static let changeChannel = "gatehouse_changes"
     static let maxAttempts = 3
 
-    init(url: String, password: String?, freshness: DatabaseFreshness = .everyRequest) throws(StoreError) {
+    init(url: String, password: String?, freshness: DatabaseFreshness) throws(StoreError) {
         self.url = url
         self.password = password
         self.freshness = freshness
