@@ -137,8 +137,8 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    # Two hash slots, as ContractTests has: the contract run's two schemathesis workers send
-    # wrong Basic passwords at once, and a third hash at once is answered 503 by design.
+    # Two hash slots, as ContractTests has: wrong Basic passwords from the load's clients and
+    # the contract run can meet, and a hash beyond the slots is answered 503 by design.
     with Stack(workers=2, settings={"refresh_tokens": "offline_access", "max_concurrent_hashes": "2"}) as s:
         key = s.api_key()
         s.cli("user", "add", "soakvictim", "--scopes", "me", "--password-stdin", stdin="soakvictim\n")
