@@ -1,4 +1,5 @@
 import COpenSSL
+import Glibc
 
 /// The thin wrapper over OpenSSL's libcrypto for what is not JWS-specific:
 /// randomness, digests, HMAC, AES-256-GCM and constant-time comparison.
@@ -23,12 +24,11 @@ package enum LibCrypto {
         }
     }
 
-    /// Bytes from OpenSSL's CSPRNG. A failing CSPRNG is not survivable for an auth server.
+    /// Bytes from the kernel's CSPRNG (glibc's arc4random_buf over getrandom, which aborts
+    /// rather than return weak bytes), so that drawing a key does not initialise OpenSSL.
     package static func randomBytes(_ count: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
-        guard count == 0 || RAND_bytes(&out, Int32(count)) == 1 else {
-            fatalError("RAND_bytes failed: no secure randomness available")
-        }
+        if count > 0 { out.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) } }
         return out
     }
 

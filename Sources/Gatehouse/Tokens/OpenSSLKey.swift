@@ -1,4 +1,5 @@
 import COpenSSL
+import Synchronization
 
 /// The one place where JWS touches OpenSSL's EVP APIs: an asymmetric key (RSA, EC,
 /// Ed25519) held as an EVP_PKEY, and a pre-keyed HMAC. Every object allocated here
@@ -191,16 +192,38 @@ public final class OpenSSLKey {
     }
 }
 
-/// An HMAC key bound to one hash. The keyed EVP_MAC context is made once; each MAC
-/// works on a copy of it, so the key schedule and the algorithm fetch are not repeated
-/// per token and the key can be shared between threads.
+/// An HMAC key bound to one hash. The keyed EVP_MAC context is made on the first MAC (so
+/// that loading keys does not initialise OpenSSL for requests that verify nothing); each MAC
+/// works on a copy of it, so the key schedule and the algorithm fetch are not repeated per
+/// token and the key can be shared between threads.
 public final class HMACKey {
-    private let template: OpaquePointer
+    private var secret: [UInt8]
+    private let template = Mutex<OpaquePointer?>(nil)
     package let digest: LibCrypto.Digest
 
     package init?(secret: [UInt8], digest: LibCrypto.Digest) {
+        guard !secret.isEmpty else { return nil }
+        self.secret = secret
+        self.digest = digest
+    }
+
+    deinit {
+        template.withLock { if let ctx = $0 { EVP_MAC_CTX_free(ctx) } }
+        secret.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
+    }
+
+    /// A fresh copy of the keyed context, the first one made under the lock.
+    private func context() -> OpaquePointer {
+        template.withLock { cached -> OpaquePointer in
+            if cached == nil { cached = Self.keyedContext(secret: secret, digest: digest) }
+            guard let template = cached, let ctx = EVP_MAC_CTX_dup(template) else { fatalError("HMAC context failed") }
+            return ctx
+        }
+    }
+
+    private static func keyedContext(secret: [UInt8], digest: LibCrypto.Digest) -> OpaquePointer? {
         defer { ERR_clear_error() }
-        guard !secret.isEmpty, let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { return nil }
+        guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { return nil }
         defer { EVP_MAC_free(mac) }  // the context keeps its own reference
         guard let ctx = EVP_MAC_CTX_new(mac) else { return nil }
         let name: String
@@ -224,15 +247,12 @@ public final class HMACKey {
             EVP_MAC_CTX_free(ctx)
             return nil
         }
-        self.template = ctx
-        self.digest = digest
+        return ctx
     }
-
-    deinit { EVP_MAC_CTX_free(template) }
 
     /// The MAC of `message` written into `out`, which must hold `digest.size` bytes.
     func mac(_ message: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
-        guard let ctx = EVP_MAC_CTX_dup(template) else { fatalError("EVP_MAC_CTX_dup failed") }
+        let ctx = context()
         defer { EVP_MAC_CTX_free(ctx) }
         var length = 0
         guard EVP_MAC_update(ctx, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1,

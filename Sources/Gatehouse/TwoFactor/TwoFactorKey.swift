@@ -4,13 +4,14 @@
 /// secret (a TOTP check needs the secret itself, so it cannot be hashed); the other keys the
 /// HMAC-SHA256 of recovery codes.
 package struct TwoFactorKey: Sendable {
-    let encryption: [UInt8]
-    let recovery: [UInt8]
+    private let material: [UInt8]
 
-    init(material: [UInt8]) {
-        encryption = LibCrypto.hmac(.sha256, key: material, data: Array("gatehouse totp secret encryption".utf8))
-        recovery = LibCrypto.hmac(.sha256, key: material, data: Array("gatehouse recovery code hashing".utf8))
-    }
+    init(material: [UInt8]) { self.material = material }
+
+    // Derived on use, not at load: loading keys must not initialise OpenSSL for requests that
+    // never touch two-factor (a CGI /health would pay for it).
+    var encryption: [UInt8] { LibCrypto.hmac(.sha256, key: material, data: Array("gatehouse totp secret encryption".utf8)) }
+    var recovery: [UInt8] { LibCrypto.hmac(.sha256, key: material, data: Array("gatehouse recovery code hashing".utf8)) }
 
     package static func load(config: Config) throws(ConfigError) -> TwoFactorKey {
         let path = config.totpKeyPath
