@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import Synchronization
 
@@ -127,13 +128,13 @@ public final class App {
     public func handle(_ request: Request) -> Response {
         store.beginRequest()
         metrics.requestBegan()
-        let started = DispatchTime.now().uptimeNanoseconds
+        let started = MonotonicClock.nanoseconds()
         accessRecord = (nil, nil)
         metricsRoute = MetricsLayout.unmatchedRoute
         defer {
             store.endRequest()
             metrics.requestEnded(route: metricsRoute, status: lastStatus,
-                                 nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
+                                 nanoseconds: MonotonicClock.nanoseconds() &- started)
             if config.accessLog { logAccess(request, started: started) }
         }
         if cors.isEnabled, let preflight = cors.preflight(request) {
@@ -192,7 +193,7 @@ public final class App {
     }
 
     func logAccess(_ request: Request, started: UInt64) {
-        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
+        let micros = (MonotonicClock.nanoseconds() - started) / 1000
         logger.info("access", metadata: [
             "method": .string(request.method), "route": .string(accessRecord.route ?? request.path),
             "status": .string(String(lastStatus)), "duration_us": .string(String(micros)),

@@ -22,7 +22,7 @@ public enum Authorizer {
         // Written by hand: the variable's name keeps its case (Headers would lowercase it).
         var allowed = "Status: 200 OK\r\n"
         for (name, value) in answer.headers where name.hasPrefix("x-gatehouse-") || name.hasPrefix("remote-") {
-            let variable = name.dropFirst(name.hasPrefix("x-") ? 2 : 0).uppercased().replacingOccurrences(of: "-", with: "_")
+            let variable = name.dropFirst(name.hasPrefix("x-") ? 2 : 0).uppercased().replacing("-", with: "_")
             allowed += "Variable-\(variable): \(value)\r\n"
         }
         allowed += "Content-Length: 0\r\n\r\n"

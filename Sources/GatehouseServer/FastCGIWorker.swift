@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import CFastCGI
 import Gatehouse
 import Glibc
@@ -124,7 +124,7 @@ public enum FastCGIWorker {
         let input = request.in
         // The whole body must arrive within socket_timeout_seconds: the per-read timeout
         // alone would let a client trickling one byte at a time keep this worker forever.
-        let deadline = monotonicSeconds() + Double(app.config.socketTimeoutSeconds)
+        let deadline = MonotonicClock.seconds() + Double(app.config.socketTimeoutSeconds)
         let output = request.role == Authorizer.role
             ? Authorizer.respond(builder, app: app, defaultRule: defaultRule)
             : builder.respond(with: app) { buffer in
@@ -142,17 +142,11 @@ public enum FastCGIWorker {
     /// read timeout): FCGX_GetStr fills the whole buffer otherwise, one record at a time. 0 after `deadline`.
     static func readBuffered(into buffer: UnsafeMutableRawBufferPointer, from input: UnsafeMutablePointer<FCGX_Stream>?,
                              deadline: Double) -> Int {
-        guard let input, let base = buffer.baseAddress, !buffer.isEmpty, monotonicSeconds() < deadline else { return 0 }
+        guard let input, let base = buffer.baseAddress, !buffer.isEmpty, MonotonicClock.seconds() < deadline else { return 0 }
         var held = 0
         if let next = input.pointee.rdNext, let stop = input.pointee.stop { held = stop - next }
         let wanted = held > 0 ? min(held, buffer.count) : 1
         return Int(FCGX_GetStr(base.assumingMemoryBound(to: CChar.self), Int32(wanted), input))
-    }
-
-    static func monotonicSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     /// Reads what is left of FCGI_STDIN (a body that was too large, or one the app did

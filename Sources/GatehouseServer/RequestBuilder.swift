@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Gatehouse
 
 /// Turns CGI/FastCGI meta-variables plus a body stream into a `Request`. Shared by the

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Gatehouse
 import Logging
 
@@ -62,17 +63,17 @@ public struct Server: Sendable {
         if rest.first == "serve" { rest.removeFirst() }
         while let argument = rest.popFirst() {
             guard argument.hasPrefix("--"), let value = rest.popFirst() else {
-                FileHandle.standardError.write(Data("usage: \(arguments.first ?? "server") [serve] [--config FILE] [--SETTING VALUE]…\n".utf8))
+                StandardError.write("usage: \(arguments.first ?? "server") [serve] [--config FILE] [--SETTING VALUE]…\n")
                 exit(64)
             }
             if argument == "--config" { file = value; continue }
-            options.append(SettingOption(key: argument.dropFirst(2).replacingOccurrences(of: "-", with: "_"), value: value,
+            options.append(SettingOption(key: String(argument.dropFirst(2)).replacing("-", with: "_"), value: value,
                                          option: argument))
         }
         do {
             exit(try serve(reload: { [options] in try Server.loadConfig(file: file, options: options) }))
         } catch {
-            FileHandle.standardError.write(Data("\(arguments.first ?? "server"): \(error)\n".utf8))
+            StandardError.write("\(arguments.first ?? "server"): \(error)\n")
             exit(1)
         }
     }
@@ -136,7 +137,7 @@ public struct Server: Sendable {
                 logger: logger, routeLabels: routeLabels, commit: commit)
             return supervisor.run()
         } catch {
-            FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
+            StandardError.write("gatehouse: \(error)\n")
             return 1
         }
     }
@@ -146,7 +147,7 @@ public struct Server: Sendable {
             let config = try Server.loadConfig(file: nil)
             return CGIResponder.respond(app: try factory(config, nil, nil, nil))
         } catch {
-            FileHandle.standardError.write(Data("gatehouse: \(error)\n".utf8))
+            StandardError.write("gatehouse: \(error)\n")
             _ = CGIResponder.writeAll(1, HTTPError.internalServerError.response.serialized())
             return 1
         }

@@ -333,9 +333,5 @@ public final class Supervisor {
         mailPID = pid
     }
 
-    func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    func now() -> Double { MonotonicClock.seconds() }
 }

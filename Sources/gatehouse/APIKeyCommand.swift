@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Gatehouse
 
 struct APIKeyCommand: ParsableCommand {
@@ -75,5 +76,5 @@ struct APIKeyCommand: ParsableCommand {
 }
 
 func printErr(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    StandardError.write((text + "\n"))
 }

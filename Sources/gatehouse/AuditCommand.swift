@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Gatehouse
 
 struct AuditCommand: ParsableCommand {
@@ -50,9 +51,6 @@ struct AuditCommand: ParsableCommand {
         if let unit = text.last.flatMap({ units[$0] }), let count = Int64(text.dropLast()), count >= 0 {
             return now - count * unit
         }
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.formatOptions = text.count == 10 ? [.withFullDate] : [.withInternetDateTime]
-        return formatter.date(from: text).map { Int64($0.timeIntervalSince1970) }
+        return ISOTime.parse(text)
     }
 }

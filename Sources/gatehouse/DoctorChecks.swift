@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Gatehouse
 import Glibc
 
@@ -50,11 +50,11 @@ struct Account {
 
     /// The first folder above `path` this account cannot search, if any.
     func blockedFolder(above path: String) -> String? {
-        var folder = (path as NSString).deletingLastPathComponent
+        var folder = FilePath.directory(of: path)
         var folders: [String] = []
         while !folder.isEmpty && folder != "/" {
             folders.append(folder)
-            folder = (folder as NSString).deletingLastPathComponent
+            folder = FilePath.directory(of: folder)
         }
         for folder in folders.reversed() {
             guard let info = FileInfo.stat(folder) else { return folder }
@@ -70,7 +70,7 @@ enum FileInfo {
         return lstat(path, &info) == 0 ? info : nil
     }
 
-    static func mode(_ info: stat) -> String { String(format: "%04o", info.st_mode & 0o7777) }
+    static func mode(_ info: stat) -> String { String(info.st_mode & 0o7777, radix: 8).leftPadded(to: 4) }
 
     static func owner(_ info: stat) -> String {
         let user = getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? String(info.st_uid)
@@ -139,7 +139,7 @@ struct DoctorChecks {
     func socketChecks() -> [DoctorCheck] {
         guard !sockets.isEmpty else { return [.ok("socket", "listen = \(config.listen): TCP, no socket file to check")] }
         var checks: [DoctorCheck] = []
-        let folder = (sockets[0].path as NSString).deletingLastPathComponent
+        let folder = FilePath.directory(of: sockets[0].path)
         checks.append(socketFolder(folder))
         for socket in sockets { checks.append(self.socket(socket.name, socket.path)) }
         return checks
@@ -342,8 +342,5 @@ struct DoctorChecks {
         return .ok("clock", Self.iso(now))
     }
 
-    static func iso(_ time: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(time)))
-    }
+    static func iso(_ time: Int64) -> String { ISOTime.string(time) }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import GatehouseServer
 
 /// Chooses between FastCGI on an inherited socket (fd 0 is a listening socket, as

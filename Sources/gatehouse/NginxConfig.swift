@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import Gatehouse
 
 /// What doctor needs from nginx's whole configuration as `nginx -T` prints it (every
 /// included file inlined): the workers' user, and each location that passes requests to a
@@ -28,21 +30,15 @@ struct NginxConfig {
 
     /// Runs `binary -T` (with `-c conf` when given); nil with nginx's complaint when it fails.
     static func read(binary: String, conf: String?) -> Result<NginxConfig, DoctorProblem> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-T"] + (conf.map { ["-c", $0] } ?? [])
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do { try process.run() } catch { return .failure(DoctorProblem("cannot run \(binary): \(error)")) }
-        let text = output.fileHandleForReading.readDataToEndOfFile()
-        let complaint = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: complaint, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let result: Subprocess.Result
+        do { result = try Subprocess.run(binary, ["-T"] + (conf.map { ["-c", $0] } ?? [])) } catch {
+            return .failure(DoctorProblem("cannot run \(binary): \(error)"))
+        }
+        guard result.status == 0 else {
+            let message = String(decoding: result.errors, as: UTF8.self).trimmingUnicodeWhitespace()
             return .failure(DoctorProblem("\(binary) -T failed: \(message)"))
         }
+        let text = result.output
         return .success(NginxConfig(text: String(decoding: text, as: UTF8.self)))
     }
 

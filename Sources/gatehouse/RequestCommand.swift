@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Gatehouse
 import GatehouseServer
 
@@ -87,7 +88,7 @@ struct RequestCommand: ParsableCommand {
             switch name.lowercased() {
             case "content-type": contentType = value
             case "content-length": contentLength = value
-            default: params.append(("HTTP_" + name.uppercased().replacingOccurrences(of: "-", with: "_"), value))
+            default: params.append(("HTTP_" + name.uppercased().replacing("-", with: "_"), value))
             }
         }
         if let contentType { params.append(("CONTENT_TYPE", contentType)) }

@@ -22,6 +22,11 @@ final class PostgreSQLStoreTests: XCTestCase {
         XCTAssertEqual(PostgreSQLText.redacted("postgresql:///gatehouse?host=/run/postgresql&password=hunter2&user=gh"),
                        "postgresql:///gatehouse?host=/run/postgresql&password=***&user=gh")
         XCTAssertEqual(PostgreSQLText.redacted("postgresql://gh@h/db"), "postgresql://gh@h/db")
+        XCTAssertEqual(PostgreSQLText.redacted("host=/run/postgresql PassWord = 'two words' user=gh"),
+                       "host=/run/postgresql password=*** user=gh")
+        XCTAssertEqual(PostgreSQLText.redacted("password=x"), "password=***")
+        XCTAssertEqual(PostgreSQLText.redacted("dbname=gh\tpassword=x&y user=gh"), "dbname=gh\tpassword=***&y user=gh")
+        XCTAssertEqual(PostgreSQLText.redacted("mypassword=x user=gh"), "mypassword=x user=gh", "only the key itself")
     }
 
     func testAWrongPasswordOrAMissingServerIsUnavailableAndNeverShowsThePassword() throws {

@@ -7,9 +7,9 @@ enum DocsPage {
     static func page(_ context: inout Context) throws -> Output {
         let prefix = context.request.scriptName
         let text = template
-            .replacingOccurrences(of: "{{assets}}", with: HTML.escaped(prefix + "/docs/"))
-            .replacingOccurrences(of: "{{openapi}}", with: HTML.escaped(prefix + "/openapi.json"))
-            .replacingOccurrences(of: "{{script}}", with: script)
+            .replacing("{{assets}}", with: HTML.escaped(prefix + "/docs/"))
+            .replacing("{{openapi}}", with: HTML.escaped(prefix + "/openapi.json"))
+            .replacing("{{script}}", with: script)
         return .html(text, headers: headers)
     }
 

@@ -119,11 +119,11 @@ enum SignInRoutes {
     private static func render(_ form: String, _ context: Context, action: String, fields: [(String, String)], error: String?,
                                status: Int) -> Output {
         let alert = error.map { "<p class=\"error\" role=\"alert\">\(HTML.escaped($0))</p>" } ?? ""
-        var text = SignInPage.template.replacingOccurrences(of: "{{form}}", with: form)
-            .replacingOccurrences(of: "{{action}}", with: HTML.escaped(context.request.scriptName + action))
-        for (name, value) in fields { text = text.replacingOccurrences(of: "{{\(name)}}", with: HTML.escaped(value)) }
+        var text = SignInPage.template.replacing("{{form}}", with: form)
+            .replacing("{{action}}", with: HTML.escaped(context.request.scriptName + action))
+        for (name, value) in fields { text = text.replacing("{{\(name)}}", with: HTML.escaped(value)) }
         // Last: the message is the only text here that is not the page's own.
-        text = text.replacingOccurrences(of: "{{error}}", with: alert)
+        text = text.replacing("{{error}}", with: alert)
         return .html(text, status: status, headers: SignInPage.headers)
     }
 }

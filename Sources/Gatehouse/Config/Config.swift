@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 
 /// Gatehouse's settings as typed values. What each one accepts, its help and whether it

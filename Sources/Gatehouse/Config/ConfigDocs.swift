@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What the settings table says to people: `config show`, `config example`, the README table.
 extension Config {
@@ -63,7 +64,7 @@ extension Config {
     }
 
     private static func cell(_ text: String) -> String { 
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        text.replacing("|", with: "\\|").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
     }
 }
 

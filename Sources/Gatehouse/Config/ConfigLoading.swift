@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A setting given on the command line, e.g. `gatehouse serve --listen`.
 public struct SettingOption: Sendable {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A path template such as `/users/{user_id:int}`: literal segments, `{name}` segments
 /// that match one non-empty segment, and `{name:int}` ones that match digits only
@@ -6,7 +7,7 @@ import Foundation
 public struct PathPattern: Sendable, Equatable {
     public let template: String
     /// The template as OpenAPI writes it, without convertors.
-    public var openAPIPath: String { template.replacingOccurrences(of: ":int}", with: "}") }
+    public var openAPIPath: String { template.replacing(":int}", with: "}") }
     let segments: [Segment]
 
     enum Segment: Sendable, Equatable {

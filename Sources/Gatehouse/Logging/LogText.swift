@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import Synchronization
 
@@ -49,7 +50,7 @@ public struct EscapingLogHandler: LogHandler {
     public func log(event: LogEvent) {
         if LogFormat.current == .json {
             let line = LogFormat.jsonLine(event, label: label, metadata: wrapped.metadata, now: Int64(Date().timeIntervalSince1970))
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            StandardError.write((line + "\n"))
             return
         }
         var event = event

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One message as it goes on the wire (RFC 5322, MIME multipart/alternative, CRLF lines).
 /// Headers are built only from values that passed `EmailAddress` (the addresses) or were
@@ -64,7 +65,7 @@ package struct MailMessage: Sendable {
         let text = oneLine(text)
         if text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
             guard quoting else { return text }
-            return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            return "\"" + text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
         }
         var words: [String] = []
         var chunk: [UInt8] = []
@@ -84,7 +85,7 @@ package struct MailMessage: Sendable {
     static func oneLine(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.map {
             $0.value < 0x20 || $0.value == 0x7F || $0 == "\u{2028}" || $0 == "\u{2029}" || $0 == "\u{85}" ? " " : $0
-        })).trimmingCharacters(in: .whitespaces)
+        })).trimmingUnicodeWhitespace()
     }
 
     static func base64Lines(_ bytes: [UInt8]) -> [String] {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The messages Gatehouse sends, as `{{name}}` templates: a subject, plain text and HTML
 /// for each kind. Built in, or read from `mail_templates_dir` (`verify.subject`,
@@ -28,7 +29,7 @@ package struct MailTemplates: Sendable {
     package func render(_ kind: AccountTokenPurpose, values: [String: String]) -> Rendered {
         let subject = fill(part(kind, "subject"), values, html: false)
             .unicodeScalars.map { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" ? " " : String($0) }
-            .joined().trimmingCharacters(in: .whitespaces)
+            .joined().trimmingUnicodeWhitespace()
         return Rendered(subject: String(subject.prefix(200)), text: fill(part(kind, "txt"), values, html: false),
                         html: fill(part(kind, "html"), values, html: true))
     }
@@ -43,7 +44,7 @@ package struct MailTemplates: Sendable {
     func fill(_ template: String, _ values: [String: String], html: Bool) -> String {
         var out = template
         for (name, value) in values {
-            out = out.replacingOccurrences(of: "{{\(name)}}", with: html ? HTML.escaped(value) : value)
+            out = out.replacing("{{\(name)}}", with: html ? HTML.escaped(value) : value)
         }
         return out
     }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Bounds how many password hashes run at once in a group of workers, so that wrong
 /// passwords sent as fast as a client can cost at most that many cores. A hash that finds

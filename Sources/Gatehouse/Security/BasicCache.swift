@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A short-lived, per-worker memory of successful Basic verifications, so that Argon2
 /// runs once per credential and not on every request. Keyed by an HMAC of the

@@ -21,7 +21,7 @@ public struct HTTPBasic: SecurityScheme {
 
     public var challengeValue: String {
         guard let realm else { return "Basic" }
-        return "Basic realm=\"\(realm.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
+        return "Basic realm=\"\(realm.replacing("\\", with: "\\\\").replacing("\"", with: "\\\""))\""
     }
 
     public var notAuthenticated: HTTPError { challenge(challengeValue) }

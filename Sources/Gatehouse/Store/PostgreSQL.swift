@@ -1,5 +1,6 @@
 import CPostgreSQL
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How a PostgreSQL node learns that another node changed what its caches hold.
 public enum DatabaseFreshness: String, Sendable, CaseIterable {
@@ -331,24 +332,55 @@ enum PostgreSQLText {
     /// libpq's message on one line.
     static func message(_ text: UnsafePointer<CChar>?) -> String {
         guard let text else { return "" }
-        return String(cString: text).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        return String(cString: text).split(whereSeparator: \.isNewline).map { $0.trimmingUnicodeWhitespace() }
             .joined(separator: " ")
     }
 
     /// The connection string without its password: `postgresql://u:SECRET@h/db` → `postgresql://u@h/db`,
     /// `password=SECRET` (key/value form or query parameter) dropped.
     static func redacted(_ url: String) -> String {
-        var text = url
-        if let scheme = text.range(of: "://") {
+        var text = Array(url.utf8)
+        if let scheme = text.firstRange(of: Array("://".utf8)) {
             let rest = text[scheme.upperBound...]
-            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-            if let at = rest[..<authorityEnd].lastIndex(of: "@"),
-               let colon = rest[..<at].firstIndex(of: ":") {
+            let authorityEnd = rest.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: UInt8(ascii: "@")),
+               let colon = rest[..<at].firstIndex(of: UInt8(ascii: ":")) {
                 text.removeSubrange(colon..<at)
             }
         }
-        let pattern = try! NSRegularExpression(pattern: "(^|[\\s?&])password\\s*=\\s*('[^']*'|[^\\s&]*)", options: [.caseInsensitive])
-        let range = NSRange(text.startIndex..., in: text)
-        return pattern.stringByReplacingMatches(in: text, range: range, withTemplate: "$1password=***")
+        return String(decoding: redactingPasswordParameters(text), as: UTF8.self)
+    }
+
+    /// Every `password = value` (a key/value pair, or a query parameter) as `password=***`; the
+    /// value is a quoted `'…'` or runs to the next space or `&`.
+    private static func redactingPasswordParameters(_ text: [UInt8]) -> [UInt8] {
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
+        let key = Array("password".utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i < text.count {
+            let startsWord = i == 0 || isSpace(text[i - 1]) || text[i - 1] == UInt8(ascii: "?") || text[i - 1] == UInt8(ascii: "&")
+            if startsWord, i + key.count <= text.count,
+               zip(text[i..<i + key.count], key).allSatisfy({ $0 | 0x20 == $1 }) {
+                var j = i + key.count
+                while j < text.count, isSpace(text[j]) { j += 1 }
+                if j < text.count, text[j] == UInt8(ascii: "=") {
+                    j += 1
+                    while j < text.count, isSpace(text[j]) { j += 1 }
+                    if j < text.count, text[j] == UInt8(ascii: "'"),
+                       let close = text[(j + 1)...].firstIndex(of: UInt8(ascii: "'")) {
+                        j = close + 1
+                    } else {
+                        while j < text.count, !isSpace(text[j]), text[j] != UInt8(ascii: "&") { j += 1 }
+                    }
+                    out += Array("password=***".utf8)
+                    i = j
+                    continue
+                }
+            }
+            out.append(text[i])
+            i += 1
+        }
+        return out
     }
 }

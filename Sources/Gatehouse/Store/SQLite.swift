@@ -1,5 +1,6 @@
 import CSQLite
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One SQLite connection: WAL, a busy timeout, foreign keys on, and a prepared
 /// statement cached per SQL text. Not thread-safe by itself; `Store` serialises access.

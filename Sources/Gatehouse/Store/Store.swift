@@ -1,5 +1,6 @@
 import CSQLite
-import Foundation
+import FoundationEssentials
+import Glibc
 
 public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case duplicate(String)
@@ -47,7 +48,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
 /// shared, though each worker owns its own.
 public final class Store {
     let connection: any SQLDatabase
-    private let lock = NSRecursiveLock()
+    private let lock = RecursiveLock()
     /// Users by name, valid while the connection's change stamp is the one recorded.
     var userCache: (stamp: ChangeStamp, users: [String: User]) = (.never, [:])
     var sessionCache: (stamp: ChangeStamp, sessions: [String: Session]) = (.never, [:])
@@ -65,10 +66,10 @@ public final class Store {
     /// Opens (creating the folder 0700 and the file 0600 when missing) and migrates.
     /// `busyTimeout`: how long a write waits for another connection's lock before SQLITE_BUSY.
     public static func open(path: String, busyTimeout milliseconds: Int = Store.defaultBusyTimeout) throws -> Store {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = FilePath.directory(of: path)
         if !directory.isEmpty { try makeDirectory(directory) }
-        if !FileManager.default.fileExists(atPath: path) {
-            let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if !FilePath.exists(path) {
+            let fd = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
             if fd < 0, errno != EEXIST {
                 throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))")
             }
@@ -99,17 +100,8 @@ public final class Store {
     public var isPostgreSQL: Bool { connection.dialect == .postgresql }
 
     private static func makeDirectory(_ directory: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: "\(directory) is not a directory")
-            }
-            return
-        }
-        let parent = (directory as NSString).deletingLastPathComponent
-        if !parent.isEmpty, parent != directory { try makeDirectory(parent) }
-        if mkdir(directory, 0o700) != 0, errno != EEXIST {
-            throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: "cannot create \(directory): \(String(cString: strerror(errno)))")
+        if let problem = FilePath.makeDirectories(directory) {
+            throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: problem)
         }
     }
 
@@ -155,7 +147,7 @@ public final class Store {
         do { try write() } catch let error as StoreError where error.isUnavailable {}
     }
 
-    public static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+    public static func now() -> Int64 { unixTime() }
 
     /// 1–64 characters of `A–Z a–z 0–9 . _ @ + -`: what a username may be, everywhere.
     public static func validUsername(_ name: String) -> Bool {

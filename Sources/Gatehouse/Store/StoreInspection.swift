@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What `gatehouse doctor` reads from a database without changing it (no migration, no
 /// WAL switch): SQLite's own integrity check, the migration level, and the newest time any

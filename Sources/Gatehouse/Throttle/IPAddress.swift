@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// An IPv4 or IPv6 address as its bytes (4 or 16), parsed by the C library's inet_pton.
 public struct IPAddress: Sendable, Equatable, Hashable, CustomStringConvertible {

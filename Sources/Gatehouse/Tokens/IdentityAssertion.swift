@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `identity_assertion = on`: /check also hands the upstream a JWT of who is signed in
 /// (`sub`, `uid`, `name`, `email`, `scope`, `roles`, `iss`, `aud`), valid for at most a

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// The keys of one Gatehouse: the signing key, the keys that verify, and the claim

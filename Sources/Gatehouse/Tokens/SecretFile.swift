@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The HMAC secret kept on disk: 32 random bytes written as 64 hex characters, in a file
 /// only its owner may read. The secret is the hex text itself, as FastAPI's tutorial
@@ -63,13 +64,8 @@ enum SecretFile {
 
     /// The data folder is made here when nothing else made it (a PostgreSQL store makes no file).
     private static func createParent(of path: String, setting: String) throws(ConfigError) {
-        let parent = (path as NSString).deletingLastPathComponent
-        guard !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ConfigError("\(setting) \(path): cannot create folder \(parent): \(error.localizedDescription)")
-        }
+        let parent = FilePath.directory(of: path)
+        guard !parent.isEmpty, let problem = FilePath.makeDirectories(parent) else { return }
+        throw ConfigError("\(setting) \(path): \(problem)")
     }
 }

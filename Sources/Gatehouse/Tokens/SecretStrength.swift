@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Whether a secret looks random enough to sign tokens with, and whether a file that holds
 /// a secret is private to its owner. Neither check ever echoes the secret.

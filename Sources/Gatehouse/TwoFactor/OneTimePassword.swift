@@ -48,7 +48,7 @@ package enum OneTimePassword {
 
     /// The `otpauth://totp/…` URI (Google Authenticator's Key Uri Format) an app scans.
     package static func provisioningURI(secret: [UInt8], account: String, issuer: String) -> String {
-        func escaped(_ s: String) -> String { PercentEncoding.encodePath(s).replacingOccurrences(of: "/", with: "%2F") }
+        func escaped(_ s: String) -> String { PercentEncoding.encodePath(s).replacing("/", with: "%2F") }
         return "otpauth://totp/\(escaped(issuer)):\(escaped(account))?secret=\(Base32.encode(secret))&issuer=\(escaped(issuer))"
             + "&algorithm=SHA1&digits=\(digits)&period=\(stepSeconds)"
     }

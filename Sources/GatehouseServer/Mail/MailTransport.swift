@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Gatehouse
 
 /// Hands one finished message to the world: SMTP, the system's sendmail, or a file.
@@ -43,7 +44,7 @@ public struct FileTransport: MailTransport {
         if mkdir(folder, 0o700) != 0, errno != EEXIST {
             throw MailTransportError("mail_dir \(folder): cannot be created: \(String(cString: strerror(errno)))")
         }
-        let path = folder + "/" + String(format: "%08lld.eml", id)
+        let path = folder + "/" + String(id).leftPadded(to: 8) + ".eml"
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw MailTransportError("\(temporary): cannot be created: \(String(cString: strerror(errno)))") }
@@ -64,28 +65,19 @@ public struct SendmailTransport: MailTransport {
     public init(path: String) { self.path = path }
 
     public func send(_ message: [UInt8], from: String, to: String, id: Int64) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["-t", "-i", "-f", from]
-        let input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        do { try process.run() } catch { throw MailTransportError("\(path): cannot be started: \(error)") }
         // A local submission takes LF line endings.
         var local: [UInt8] = []
         local.reserveCapacity(message.count)
         for (i, byte) in message.enumerated() where !(byte == 13 && i + 1 < message.count && message[i + 1] == 10) {
             local.append(byte)
         }
-        input.fileHandleForWriting.write(Data(local))
-        try? input.fileHandleForWriting.close()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let said = String(decoding: stderr.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw MailTransportError("\(path) exited \(process.terminationStatus)\(said.isEmpty ? "" : ": " + said)")
+        let result: Subprocess.Result
+        do { result = try Subprocess.run(path, ["-t", "-i", "-f", from], input: local, keepOutput: false) } catch {
+            throw MailTransportError(error.description)
+        }
+        guard result.status == 0 else {
+            let said = String(decoding: result.errors.prefix(300), as: UTF8.self).trimmingUnicodeWhitespace()
+            throw MailTransportError("\(path) exited \(result.status)\(said.isEmpty ? "" : ": " + said)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import CCurl
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `mail_transport = smtp`: libcurl's SMTP client. `smtps://` speaks TLS from the start;
 /// `smtp://` upgrades with STARTTLS and refuses a server that cannot (unless
