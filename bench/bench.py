@@ -3,11 +3,15 @@
 On a shared, noisy machine only ratios measured in one run mean anything, so this
 starts everything itself (nginx, a minimal C libfcgi responder, Gatehouse, FastAPI's
 tutorial under uvicorn), runs each scenario against each target one after another,
-and prints one table with ratios to nginx's own `return 200` and to the C responder.
-Nothing here asserts a timing.
+and prints one table with ratios to nginx's own `return 200` and to the C responder,
+then the tables of (k), one CGI request (cgi_request.py), and (l), heap allocations per
+request (allocations.py). Nothing here asserts a timing.
 
 Settings (environment): BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 BENCH_WORKERS (cores), BENCH_LOGIN_CONNECTIONS (8), BENCH_LOGIN_DURATION (= duration),
+BENCH_ONLY (all): the scenarios to run, by the letters of their titles, e.g. a,b,f,i,k,l
+(FastAPI and PostgreSQL start only when a chosen scenario needs them), BENCH_CGI_RUNS (20)
+for (k), BENCH_ALLOC_REQUESTS (2000) for (l), BENCH_STORE_USERS (1000000) for (j),
 GH_BIN (.build/release/gatehouse), BENCH_KEEP=1 keeps the temp dir and logs.
 """
 
@@ -22,11 +26,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from allocations import ALLOC_TITLE, Probes, run_allocations
+from cgi_request import CGI_TITLE, run_cgi
 from procs import (Processes, curl, free_port, helper_name, memory_kib, process_tree, tree_cpu_seconds,
                    unix_socket_accepts, wait_for)
 from scenarios import (GATE_TITLE, APIKEY_TITLE, BASIC_TITLE, JWT_TITLE, LOGIN, LOGIN_TITLE, ME, REFRESH, SCENARIOS, WRONG_LOGIN,
-                       refresh_script, wrk_script)
-from store import create_database, run_store, start_postgresql
+                       letter, refresh_script, wrk_script)
+from store import STORE_TITLE, create_database, run_store, start_postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -48,6 +54,14 @@ WORKERS = env_int("BENCH_WORKERS", CORES)
 LOGIN_CONNECTIONS = env_int("BENCH_LOGIN_CONNECTIONS", 8)
 GH_BIN = os.environ.get("GH_BIN") or str(ROOT / ".build/release/gatehouse")
 PY = os.environ.get("PY") or sys.executable
+ONLY = {part.strip().lower() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()}
+# The scenarios measured with wrk, then the two measured otherwise.
+WRK_TITLES = [s.title for s in SCENARIOS] + [GATE_TITLE, STORE_TITLE]
+TITLES = WRK_TITLES + [CGI_TITLE, ALLOC_TITLE]
+
+
+def selected(title):
+    return not ONLY or letter(title) in ONLY
 
 
 def log(message):
@@ -183,6 +197,8 @@ class Bench:
         self.sqlite_path = self.tmp / "data" / "gatehouse.sqlite3"
         self.fastapi = Target("FastAPI", "/fastapi")
         self.rows = []
+        self.tables = []  # (header, rows, footnotes) printed after the main table: (k), (l)
+        self.probes = Probes()
         self.notes = []
         self.user_add_error = None
         self.scripts = 0
@@ -330,9 +346,15 @@ class Bench:
     def setup(self):
         log(f"bench: temp dir {self.tmp}, nginx on 127.0.0.1:{self.port}, {WORKERS} workers per app")
         self.start_c()
-        self.start_fastapi()
+        if any(selected(s.title) and not s.gatehouse_only for s in SCENARIOS):
+            self.start_fastapi()
+        else:
+            self.fastapi.skipped = "skipped: not selected"
         self.start_gatehouse()
-        self.start_gatehouse_pg()
+        if selected(STORE_TITLE):
+            self.start_gatehouse_pg()
+        else:
+            self.gatehouse_pg.skipped = self.gatehouse_pgn.skipped = "skipped: not selected"
         self.start_nginx()
         for target in (self.gatehouse, self.fastapi, self.gatehouse_pg, self.gatehouse_pgn):
             if target.skipped or target.user_skipped:
@@ -369,8 +391,7 @@ class Bench:
         return self.procs.start("wrk", argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def collect(self, process):
-        out, _ = process.communicate()
-        self.procs.started = [(n, p) for n, p in self.procs.started if p is not process]
+        out = self.procs.output(process)
         for line in out.decode(errors="replace").splitlines():
             if line.startswith("BENCH_RESULT "):
                 return dict((k, float(v)) for k, v in (kv.split("=") for kv in line.split()[1:]))
@@ -531,21 +552,28 @@ class Bench:
 
     def run(self):
         self.setup()
-        self.warm_up()
+        if any(selected(title) for title in WRK_TITLES):
+            self.warm_up()
         # The wrong-password flood gets the address and the user banned: it runs last,
         # after the login costs are taken.
-        for scenario in [s for s in SCENARIOS if not s.under_flood]:
+        for scenario in [s for s in SCENARIOS if not s.under_flood and selected(s.title)]:
             if scenario.under_logins:
                 self.run_under_logins(scenario)
             else:
                 self.run_scenario(scenario)
-        self.run_gate()
-        self.run_store()
+        if selected(CGI_TITLE):
+            self.tables.append(run_cgi(self, GH_BIN, log))
+        if selected(ALLOC_TITLE):
+            self.tables.append(run_allocations(self, log))
+        if selected(GATE_TITLE):
+            self.run_gate()
+        if selected(STORE_TITLE):
+            self.run_store()
         costs = {}
         for target in (self.gatehouse, self.fastapi):
-            if not self.skip_reason(target, LOGIN):
+            if selected(LOGIN_TITLE) and not self.skip_reason(target, LOGIN):
                 costs[target.name] = self.login_cost(target)
-        for scenario in [s for s in SCENARIOS if s.under_flood]:
+        for scenario in [s for s in SCENARIOS if s.under_flood and selected(s.title)]:
             self.run_under_logins(scenario, logins=WRONG_LOGIN, what="wrong passwords")
         self.report(costs)
 
@@ -553,24 +581,17 @@ class Bench:
 
     def report(self, costs):
         header = ["scenario", "target", "req/s", "p50 ms", "p99 ms", "x nginx", "x C", "CPU us/req", "non-2xx", "note"]
-        table = [header]
-        for row in self.rows:
-            table.append(row.cells())
-        widths = [max(len(r[i]) for r in table if len(r) > 3 or i < 2) for i in range(len(header) - 1)]
         print()
         print(f"Gatehouse bench: wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} (logins -c{LOGIN_CONNECTIONS} "
-              f"-d{LOGIN_DURATION}), {WORKERS} workers per app, {CORES} cores, one run")
-        for r in table:
-            if len(r) == 3:  # skipped
-                print("  ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2]]))
-            else:
-                print("  ".join([c.ljust(widths[0]) if i == 0 else c.ljust(widths[1]) if i == 1 else
-                                 c.rjust(widths[i]) if i < len(widths) else c for i, c in enumerate(r)]).rstrip())
-        print("x nginx / x C: req/s as a share of nginx's return 200 / of the C libfcgi responder, same scenario,"
-              " same run; in (i), of the bare static file / of the file behind auth_request to the C responder.")
-        print("CPU us/req: utime+stime of the target's own processes (nginx; cfcgi; gatehouse supervisor+workers;"
-              " uvicorn supervisor+workers) / requests.")
-        print("(j): x C holds the ratio to the SQLite row of the same request; PostgreSQL's CPU includes its backends.")
+              f"-d{LOGIN_DURATION}), {WORKERS} workers per app, {CORES} cores, one run"
+              + (f", only {','.join(sorted(ONLY))}" if ONLY else ""))
+        if self.rows:
+            print_table(header, [row.cells() for row in self.rows])
+            print("x nginx / x C: req/s as a share of nginx's return 200 / of the C libfcgi responder, same scenario,"
+                  " same run; in (i), of the bare static file / of the file behind auth_request to the C responder.")
+            print("CPU us/req: utime+stime of the target's own processes (nginx; cfcgi; gatehouse supervisor+workers;"
+                  " uvicorn supervisor+workers) / requests.")
+            print("(j): x C holds the ratio to the SQLite row of the same request; PostgreSQL's CPU includes its backends.")
         print()
         for target in (self.gatehouse, self.fastapi, self.c):
             if target.pid:
@@ -595,9 +616,27 @@ class Bench:
             rps = self.gatehouse_rps(title)
             if jwt and rps:
                 print(f"{title}: {rps / jwt:.2f} x the JWT request's req/s")
+        for header, rows, footnotes in self.tables:
+            print()
+            print_table(header, rows)
+            for footnote in footnotes:
+                print(footnote)
 
     def gatehouse_rps(self, title):
         return next((r.rps for r in self.rows if r.scenario == title and r.target == self.gatehouse.name and r.result), None)
+
+
+def print_table(header, rows):
+    """Columns as wide as their widest cell: the first two left-aligned, then right-aligned
+    numbers, then a note. A row of three cells is a skipped one: its reason comes third."""
+    table = [header] + rows
+    widths = [max(len(r[i]) for r in table if len(r) > 3 or i < 2) for i in range(len(header) - 1)]
+    for r in table:
+        if len(r) == 3:
+            print("  ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2]]))
+        else:
+            print("  ".join([c.ljust(widths[0]) if i == 0 else c.ljust(widths[1]) if i == 1 else
+                             c.rjust(widths[i]) if i < len(widths) else c for i, c in enumerate(r)]).rstrip())
 
 
 def ratio(value, base):
@@ -635,6 +674,11 @@ class Row:
 
 
 def main():
+    unknown = ONLY - {letter(title) for title in TITLES}
+    if unknown:
+        letters = ", ".join(dict.fromkeys(letter(title) for title in TITLES))
+        log(f"bench: BENCH_ONLY: no scenario {', '.join(sorted(unknown))} (there are {letters})")
+        return 2
     bench = Bench()
 
     def interrupted(signum, _frame):
@@ -655,6 +699,7 @@ def main():
         # Ctrl-C during cleanup must not leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         bench.procs.stop_all()
+        bench.probes.remove()
         if os.environ.get("BENCH_KEEP"):
             log(f"bench: kept {bench.tmp}")
         else:

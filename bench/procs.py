@@ -87,6 +87,13 @@ class Processes:
         self.started.append((name, process))
         return process
 
+    def output(self, process):
+        """The stdout of a process started with stdout=PIPE, once it exits; it is then
+        no longer one to stop."""
+        out, _ = process.communicate()
+        self.started = [(n, p) for n, p in self.started if p is not process]
+        return out
+
     def stop(self, process, timeout=5.0):
         # Remember the descendants with their start times before the parent goes, so a
         # recycled PID is never signalled.

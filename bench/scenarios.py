@@ -45,6 +45,11 @@ GATE_TITLE = "(i) static file behind auth_request"
 JWT_TITLE = "(b) GET /users/me/ valid token"
 
 
+def letter(title):
+    """A scenario's letter, the one in parentheses at the start of its title: "(a) GET /health" -> "a"."""
+    return title[1:title.index(")")] if title.startswith("(") and ")" in title else ""
+
+
 @dataclass
 class Scenario:
     title: str
