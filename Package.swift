@@ -44,6 +44,8 @@ let package = Package(
             plugins: ["BuildCommit"]
         ),
         .plugin(name: "BuildCommit", capability: .buildTool()),
+        // make bench's (m): one worker's request path in process, for instruction and allocation counts.
+        .executableTarget(name: "gatehouse-hotpath", dependencies: ["Gatehouse", "GatehouseServer"], path: "bench/hotpath"),
         .target(name: "PostgreSQLSupport", path: "Tests/PostgreSQLSupport"),
         .testTarget(name: "GatehouseTests", dependencies: ["Gatehouse", "GatehouseServer", "PostgreSQLSupport"]),
         .testTarget(name: "GatehouseServerTests", dependencies: ["Gatehouse", "GatehouseServer"]),

@@ -1,0 +1,122 @@
+import Gatehouse
+import GatehouseServer
+import Glibc
+
+// The request path of a worker without the FastCGI hop: nginx's parameters as libfcgi hands
+// them over (NAME=value C strings) → RequestBuilder → App → the bytes a worker writes. Run it
+// under `valgrind --tool=callgrind` for instructions per request (repeatable on a noisy
+// machine), or under perf with uprobes on malloc for allocations per request.
+//
+//   gatehouse-hotpath SCENARIO [REQUESTS]     SCENARIO: health | jwt | garbage | basic | apikey | check
+// Prints nanoseconds per request (noisy; compare instruction counts instead).
+
+let scenario = CommandLine.arguments.dropFirst().first ?? "jwt"
+let count = CommandLine.arguments.dropFirst(2).first.flatMap { Int($0) } ?? 20000
+
+func fail(_ message: String) -> Never {
+    StandardError.write("gatehouse-hotpath: \(message)\n")
+    exit(1)
+}
+
+let folder = "/tmp/gatehouse-hotpath-\(getpid())"
+var config = Config()
+config.dataDir = folder
+config.passwordMinLength = 6
+config.demo = true
+config.logLevel = .warning
+config.basicCacheSeconds = 3600
+config.argon2MemoryKiB = 1024
+config.argon2TimeCost = 1
+let app: App
+do {
+    try App.prepare(config: config)
+    app = try App.open(config: config)
+    let hash = try app.hasher.hash("secret")
+    try app.store.createUser(username: "johndoe", email: "johndoe@example.com", fullName: "John Doe", passwordHash: hash,
+                             scopes: ["me", "items"])
+} catch {
+    fail("\(error)")
+}
+
+/// nginx's parameters for one request through nginx/gatehouse.conf, plus `extra` headers.
+func parameters(_ method: String, _ path: String, query: String = "", body: String = "", contentType: String = "",
+                headers: [(String, String)]) -> [String] {
+    var params = [
+        "SCRIPT_NAME=/auth", "PATH_INFO=\(path)", "QUERY_STRING=\(query)", "REQUEST_METHOD=\(method)",
+        "CONTENT_TYPE=\(contentType)", "CONTENT_LENGTH=\(body.isEmpty ? "" : String(body.utf8.count))",
+        "REQUEST_URI=/auth\(path)\(query.isEmpty ? "" : "?" + query)", "SERVER_PROTOCOL=HTTP/1.1", "REQUEST_SCHEME=http",
+        "GATEWAY_INTERFACE=CGI/1.1", "SERVER_SOFTWARE=nginx/1.22.1", "REMOTE_ADDR=127.0.0.1", "REMOTE_PORT=51234",
+        "SERVER_ADDR=127.0.0.1", "SERVER_PORT=8080", "SERVER_NAME=localhost", "REQUEST_ID=4f2b8c1d9e7a6b5c3d2e1f0a9b8c7d6e",
+        "HTTP_HOST=127.0.0.1:8080",
+    ]
+    for (name, value) in headers { params.append("HTTP_" + name.uppercased().replacing("-", with: "_") + "=" + value) }
+    return params
+}
+
+/// Runs one request the way a worker does and returns its answer.
+@MainActor func answer(_ params: [String], body: [UInt8] = []) -> [UInt8] {
+    var strings = params.map { strdup($0) }
+    strings.append(nil)
+    defer { for s in strings { free(s) } }
+    return strings.withUnsafeMutableBufferPointer { envp in
+        var offset = 0
+        return RequestBuilder(environment: envp.baseAddress, maxBodySize: 1 << 20).respond(with: app) { buffer in
+            let n = min(buffer.count, body.count - offset)
+            if n > 0 { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: body.withUnsafeBytes { $0 }[offset..<offset + n])) }
+            offset += n
+            return n
+        }
+    }
+}
+
+func status(_ output: [UInt8]) -> String { String(decoding: output.prefix(while: { $0 != 13 }), as: UTF8.self) }
+
+func json(_ output: [UInt8]) -> String {
+    guard let end = output.firstRange(of: Array("\r\n\r\n".utf8)) else { return "" }
+    return String(decoding: output[end.upperBound...], as: UTF8.self)
+}
+
+/// The string member `name` of a flat JSON object.
+func field(_ name: String, in text: String) -> String? {
+    let bytes = Array(text.utf8)
+    guard let start = bytes.firstRange(of: Array("\"\(name)\":\"".utf8)) else { return nil }
+    return String(decoding: bytes[start.upperBound...].prefix { $0 != UInt8(ascii: "\"") }, as: UTF8.self)
+}
+
+let form = "username=johndoe&password=secret&scope=me+items"
+let login = answer(parameters("POST", "/token", body: form, contentType: "application/x-www-form-urlencoded", headers: []),
+                   body: Array(form.utf8))
+guard let token = field("access_token", in: json(login)) else { fail("login: \(status(login)) \(json(login))") }
+let keyBody = #"{"name":"bench","scopes":["me"]}"#
+let created = answer(parameters("POST", "/users/me/api-keys", body: keyBody, contentType: "application/json",
+                                headers: [("authorization", "Bearer " + token)]), body: Array(keyBody.utf8))
+guard let apiKey = field("key", in: json(created)) else { fail("api key: \(status(created)) \(json(created))") }
+
+let requests: [String: ([String], String)] = [
+    "health": (parameters("GET", "/health", headers: []), "Status: 200 OK"),
+    "jwt": (parameters("GET", "/users/me/", headers: [("authorization", "Bearer " + token)]), "Status: 200 OK"),
+    "garbage": (parameters("GET", "/users/me/", headers: [("authorization", "Bearer not.a.token")]), "Status: 401 Unauthorized"),
+    "basic": (parameters("GET", "/users/me/", headers: [("authorization", "Basic am9obmRvZTpzZWNyZXQ=")]), "Status: 200 OK"),
+    "apikey": (parameters("GET", "/users/me/", headers: [("x-api-key", apiKey)]), "Status: 200 OK"),
+    "check": (parameters("GET", "/check", headers: [("authorization", "Bearer " + token)]), "Status: 204 No Content"),
+]
+guard let (params, expected) = requests[scenario] else { fail("unknown scenario \(scenario)") }
+let first = answer(params)
+guard status(first) == expected else { fail("\(scenario): \(status(first)), expected \(expected): \(json(first))") }
+
+/// The measured loop (callgrind: --toggle-collect='*measuredRequests*').
+@MainActor @inline(never) func measuredRequests(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, count: Int) -> Int {
+    var bytes = 0
+    for _ in 0..<count {
+        bytes &+= RequestBuilder(environment: envp, maxBodySize: 1 << 20).respond(with: app) { _ in 0 }.count
+    }
+    return bytes
+}
+
+var strings = params.map { strdup($0) }
+strings.append(nil)
+let started = MonotonicClock.nanoseconds()
+let bytes = strings.withUnsafeMutableBufferPointer { measuredRequests($0.baseAddress!, count: count) }
+let elapsed = MonotonicClock.nanoseconds() - started
+print("\(scenario): \(count) requests, \(elapsed / UInt64(count)) ns each, \(bytes / count) bytes each")
+_ = try? Subprocess.run("/bin/rm", ["-rf", folder])
