@@ -1,6 +1,7 @@
 #include <fcgiapp.h>
 #include <fcgios.h>
 #include <sys/signalfd.h>
+#include <sys/epoll.h>
 
 /* accept4(2) is declared only under _GNU_SOURCE, which the Glibc module is built without;
    including <sys/socket.h> here would take its types away from Glibc's module. */

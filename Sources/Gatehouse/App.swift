@@ -34,6 +34,8 @@ public final class App {
     public let logger: Logger
     public let store: Store
     public let keys: JWTKeySet
+    /// The access tokens that verified here, read once.
+    let accessTokens: VerifiedAccessTokens
     public let hasher: PasswordHasher
     public let cors: CORSPolicy
     public let now: @Sendable () -> Int64
@@ -73,6 +75,7 @@ public final class App {
         self.failureLedger = store.isPostgreSQL ? StoreFailureLedger(store: store) : failureLedger ?? LocalFailureLedger()
         self.store = store
         self.keys = keys
+        accessTokens = VerifiedAccessTokens(keys: keys)
         self.logger = logger
         self.now = now
         hasher = PasswordHasher(config: config)

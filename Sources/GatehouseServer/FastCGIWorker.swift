@@ -18,6 +18,8 @@ public enum FastCGIWorker {
     /// How much of an unread (too large) body is read and thrown away so that the web
     /// server gets our answer instead of a broken pipe; beyond that the connection is closed.
     static let maxDiscard = 64 << 20
+    /// How long a busy worker may go without looking for SIGTERM and its master.
+    static let lookInterval: UInt64 = 100_000_000
     /// An authorizer's rule when the request names none: the process environment's.
     static let defaultRule = ProcessInfo.processInfo.environment[Authorizer.ruleVariable] ?? ""
 
@@ -44,28 +46,47 @@ public enum FastCGIWorker {
         FCGX_InitRequest(&request, -1, 0)
         defer { FCGX_Free(&request, 1) }
 
+        guard let arrivals = ConnectionWait(listenFD: listenFD, stopFD: stopFD) else {
+            logger.critical("epoll failed: \(String(cString: strerror(errno)))")
+            return 1
+        }
+        defer { arrivals.close() }
+        var builder = RequestBuilder(maxBodySize: app.config.maxBodySize)
+        var output: [UInt8] = []
+        var nextLook: UInt64 = 0
         while true {
-            // Between requests only: the signal stays pending (blocked) until then.
-            if stopRequested() { return 0 }
-            if let masterPID, getppid() != masterPID {
-                logger.warning("master \(masterPID) is gone; worker exits")
-                return 0
+            // Between requests only: the signal stays pending (blocked) until then. While
+            // connections keep coming that is every `lookInterval`, not two syscalls a request;
+            // a worker that waits looks at once.
+            let now = MonotonicClock.nanoseconds()
+            if now >= nextLook {
+                if stopRequested() { return 0 }
+                if let masterPID, getppid() != masterPID {
+                    logger.warning("master \(masterPID) is gone; worker exits")
+                    return 0
+                }
+                nextLook = now + lookInterval
             }
             if request.ipcFd >= 0 {
                 // A connection the web server asked to keep (FCGI_KEEP_CONN) brings its next
                 // request on the same socket: wait for that instead of a new connection.
                 guard let readable = wait(for: request.ipcFd, orStop: stopFD, logger: logger) else { return 1 }
+                nextLook = 0
                 if !readable { continue }
             } else {
                 // The connection is accepted here, not by libfcgi, to give it a read and write
                 // timeout: a peer that connects and says nothing (or stops midway) costs this
                 // worker `socket_timeout_seconds`, not forever. Under load one is nearly always
-                // waiting, so accept comes first and poll only when there was none.
+                // waiting, so accept comes first and the wait only when there was none.
                 let connection = accept4(listenFD, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
                 if connection < 0 {
                     switch errno {
                     case EAGAIN, EWOULDBLOCK:
-                        guard wait(for: listenFD, orStop: stopFD, logger: logger) != nil else { return 1 }
+                        guard arrivals.wait() else {
+                            logger.critical("epoll_wait failed: \(String(cString: strerror(errno)))")
+                            return 1
+                        }
+                        nextLook = 0
                     case EINTR, ECONNABORTED:
                         break
                     default:
@@ -87,7 +108,7 @@ public enum FastCGIWorker {
                 logger.debug("dropped a connection that sent no complete request")
                 continue
             }
-            serve(&request, app: app)
+            serve(&request, app: app, builder: &builder, output: &output)
             // Sends END_REQUEST and closes now, not at the next accept (unless the connection is kept).
             FCGX_Finish_r(&request)
         }
@@ -119,17 +140,21 @@ public enum FastCGIWorker {
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, size)
     }
 
-    static func serve(_ request: inout FCGX_Request, app: App) {
-        let builder = RequestBuilder(environment: request.envp, maxBodySize: app.config.maxBodySize)
+    /// One request: `builder` and `output` are the worker's own, reused so that their
+    /// buffers are allocated once, not per request.
+    static func serve(_ request: inout FCGX_Request, app: App, builder: inout RequestBuilder, output: inout [UInt8]) {
+        builder.load(environment: request.envp)
+        output.removeAll(keepingCapacity: true)
         let input = request.in
         // The whole body must arrive within socket_timeout_seconds: the per-read timeout
         // alone would let a client trickling one byte at a time keep this worker forever.
         let deadline = MonotonicClock.seconds() + Double(app.config.socketTimeoutSeconds)
-        let output = request.role == Authorizer.role
-            ? Authorizer.respond(builder, app: app, defaultRule: defaultRule)
-            : builder.respond(with: app) { buffer in
-                readBuffered(into: buffer, from: input, deadline: deadline)
-            }
+        if request.role == Authorizer.role {
+            output = Authorizer.respond(builder, app: app, defaultRule: defaultRule)
+        } else {
+            builder.respond(with: app, reading: { buffer in readBuffered(into: buffer, from: input, deadline: deadline) },
+                            into: &output)
+        }
         discardInput(input, deadline: deadline)
         output.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { chars in
@@ -162,4 +187,34 @@ public enum FastCGIWorker {
             discarded += n
         }
     }
+}
+
+/// Sleeping until a connection arrives on the listening socket that every worker shares, or
+/// SIGTERM: epoll with EPOLLEXCLUSIVE wakes one sleeping worker per connection, where poll(2)
+/// would wake them all to race for one accept.
+struct ConnectionWait {
+    let epoll: Int32
+
+    init?(listenFD: Int32, stopFD: Int32) {
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { return nil }
+        var arrival = epoll_event(events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue, data: epoll_data_t(fd: listenFD))
+        var stop = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: stopFD))
+        guard epoll_ctl(epoll, EPOLL_CTL_ADD, listenFD, &arrival) == 0, epoll_ctl(epoll, EPOLL_CTL_ADD, stopFD, &stop) == 0 else {
+            Glibc.close(epoll)
+            return nil
+        }
+    }
+
+    /// Returns when a connection or SIGTERM may be waiting, or after a second (the master is
+    /// looked at every second); false when epoll itself failed.
+    func wait() -> Bool {
+        var events = (epoll_event(), epoll_event())
+        let ready = withUnsafeMutableBytes(of: &events) {
+            epoll_wait(epoll, $0.baseAddress!.assumingMemoryBound(to: epoll_event.self), 2, 1000)
+        }
+        return ready >= 0 || errno == EINTR
+    }
+
+    func close() { Glibc.close(epoll) }
 }

@@ -1,47 +1,148 @@
-import FoundationEssentials
-import Glibc
 import Gatehouse
+import Glibc
 
 /// Turns CGI/FastCGI meta-variables plus a body stream into a `Request`. Shared by the
 /// FastCGI worker, the CGI one-shot and `gatehouse request`, so all three read a request
 /// the same way.
+///
+/// The variables are kept as bytes in one buffer, and only the headers (`HTTP_*`) and the
+/// meta-variables a request is built from: a worker reuses one builder, so reading a request
+/// allocates nothing but the strings the request holds.
 public struct RequestBuilder {
-    /// The meta-variables in the order the web server sent them, names as ASCII and values
-    /// as raw bytes.
-    public var params: [(name: String, value: [UInt8])]
+    /// `NAME` and `value` of each variable kept, one after another.
+    private var storage: [UInt8] = []
+    private var entries: [Entry] = []
     public var maxBodySize: Int
 
-    public init(params: [(name: String, value: [UInt8])], maxBodySize: Int) {
-        self.params = params
+    /// Where a variable's name and value lie in `storage`.
+    struct Entry {
+        var name: Range<Int>
+        var value: Range<Int>
+    }
+
+    public init(maxBodySize: Int) {
         self.maxBodySize = maxBodySize
     }
 
-    /// Reads `NAME=value` C strings, as `environ` and `FCGX_Request.envp` hold them, keeping
-    /// only the HTTP_* headers and the meta-variables a request is built from.
+    /// The variables in the order the web server sent them, names as ASCII and values as raw bytes.
+    public init(params: [(name: String, value: [UInt8])], maxBodySize: Int) {
+        self.maxBodySize = maxBodySize
+        for (name, value) in params { keep(Array(name.utf8), value) }
+    }
+
+    /// Reads `NAME=value` C strings, as `environ` and `FCGX_Request.envp` hold them.
     public init(environment envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, maxBodySize: Int) {
-        var params: [(String, [UInt8])] = []
-        params.reserveCapacity(24)
+        self.maxBodySize = maxBodySize
+        load(environment: envp)
+    }
+
+    /// Replaces the variables with those of `envp`, keeping the buffers' capacity.
+    public mutating func load(environment envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
+        storage.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
         var cursor = envp
         while let entry = cursor?.pointee {
             cursor = cursor! + 1
-            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
+            let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry)).bindMemory(to: UInt8.self)
             guard let eq = bytes.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let name = UnsafeBufferPointer(rebasing: bytes[..<eq])
-            guard name.starts(with: RequestBuilder.headerPrefix) || RequestBuilder.used.contains(where: { name.elementsEqual($0) })
-            else { continue }
-            params.append((Latin1.string(buffer: name), Array(bytes[(eq + 1)...])))
+            keep(UnsafeBufferPointer(rebasing: bytes[..<eq]), UnsafeBufferPointer(rebasing: bytes[(eq + 1)...]))
         }
-        self.init(params: params, maxBodySize: maxBodySize)
     }
 
-    static let headerPrefix = Array("HTTP_".utf8)
-    static let used = [
-        "REQUEST_METHOD", "PATH_INFO", "SCRIPT_NAME", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH", "HTTPS",
-        "SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "REQUEST_ID", Authorizer.ruleVariable,
-    ].map { Array($0.utf8) }
+    /// Stores a variable when it is a header or one a request is built from.
+    private mutating func keep<Name: Collection<UInt8>, Value: Collection<UInt8>>(_ name: Name, _ value: Value) {
+        guard name.starts(with: CGIName.headerPrefix) || CGIName(name) != nil else { return }
+        let start = storage.count
+        storage.append(contentsOf: name)
+        let valueStart = storage.count
+        storage.append(contentsOf: value)
+        entries.append(Entry(name: start..<valueStart, value: valueStart..<storage.count))
+    }
 
+    /// The meta-variables a request is built from, besides the `HTTP_*` headers.
+    enum CGIName: Int, CaseIterable {
+        case requestMethod, pathInfo, scriptName, queryString, contentType, contentLength, https
+        case serverName, serverPort, remoteAddress, requestID, rule
+
+        static let headerPrefix = Array("HTTP_".utf8)
+        var slot: Int { rawValue }
+
+        var text: StaticString {
+            switch self {
+            case .requestMethod: return "REQUEST_METHOD"
+            case .pathInfo: return "PATH_INFO"
+            case .scriptName: return "SCRIPT_NAME"
+            case .queryString: return "QUERY_STRING"
+            case .contentType: return "CONTENT_TYPE"
+            case .contentLength: return "CONTENT_LENGTH"
+            case .https: return "HTTPS"
+            case .serverName: return "SERVER_NAME"
+            case .serverPort: return "SERVER_PORT"
+            case .remoteAddress: return "REMOTE_ADDR"
+            case .requestID: return "REQUEST_ID"
+            case .rule: return "GATEHOUSE_REQUIRE"
+            }
+        }
+
+        /// By length first, so that a name is compared with at most four others.
+        init?(_ name: UnsafeBufferPointer<UInt8>) {
+            func named(_ candidate: CGIName) -> Bool { memcmp(candidate.text.utf8Start, name.baseAddress!, name.count) == 0 }
+            switch name.count {
+            case 5 where named(.https): self = .https
+            case 9 where named(.pathInfo): self = .pathInfo
+            case 10 where named(.requestID): self = .requestID
+            case 11 where named(.scriptName): self = .scriptName
+            case 11 where named(.serverName): self = .serverName
+            case 11 where named(.serverPort): self = .serverPort
+            case 11 where named(.remoteAddress): self = .remoteAddress
+            case 12 where named(.queryString): self = .queryString
+            case 12 where named(.contentType): self = .contentType
+            case 14 where named(.requestMethod): self = .requestMethod
+            case 14 where named(.contentLength): self = .contentLength
+            case 17 where named(.rule): self = .rule
+            default: return nil
+            }
+        }
+
+        init?<Name: Collection<UInt8>>(_ name: Name) {
+            guard let found = name.withContiguousStorageIfAvailable({ CGIName($0) }) ?? Array(name).withUnsafeBufferPointer({ CGIName($0) })
+            else { return nil }
+            self = found
+        }
+    }
+
+    /// The first value of a variable that is kept (a header or one a request is built from), as its raw bytes.
     public func value(_ name: String) -> [UInt8]? {
-        params.first { $0.name == name }?.value
+        let wanted = Array(name.utf8)
+        return entries.first { storage[$0.name].elementsEqual(wanted) }.map { Array(storage[$0.value]) }
+    }
+
+    /// The first value of one of the meta-variables.
+    func value(_ name: CGIName) -> ArraySlice<UInt8>? {
+        value(name, in: metaVariables())
+    }
+
+    private func value(_ name: CGIName, in found: MetaVariables) -> ArraySlice<UInt8>? {
+        found[name].map { storage[entries[$0].value] }
+    }
+
+    /// Which entry holds each meta-variable that is present (the first, when one repeats).
+    private func metaVariables() -> MetaVariables {
+        var found = MetaVariables()
+        for (index, entry) in entries.enumerated() {
+            if let name = CGIName(storage[entry.name]), found[name] == nil { found[name] = index }
+        }
+        return found
+    }
+
+    /// An entry index for each meta-variable, on the stack.
+    struct MetaVariables {
+        private var slots = InlineArray<12, Int>(repeating: -1)
+
+        subscript(name: CGIName) -> Int? {
+            get { slots[name.slot] >= 0 ? slots[name.slot] : nil }
+            set { slots[name.slot] = newValue ?? -1 }
+        }
     }
 
     /// `HTTP_X_API_KEY` → `x-api-key`.
@@ -63,53 +164,80 @@ public struct RequestBuilder {
 
     /// Empty or absent means no body; anything but ASCII digits is a 400.
     public func bodyLength() throws(HTTPError) -> BodyLength {
-        guard let raw = value("CONTENT_LENGTH"), !raw.isEmpty else { return .bytes(0) }
+        try bodyLength(value(.contentLength))
+    }
+
+    private func bodyLength(_ raw: ArraySlice<UInt8>?) throws(HTTPError) -> BodyLength {
+        guard let raw, !raw.isEmpty else { return .bytes(0) }
         guard raw.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
             throw HTTPError(400, "Invalid Content-Length")
         }
-        // Digits only, so a failed parse can only mean an overflow: certainly too large.
-        guard let n = Int(Latin1.string(raw)), n <= maxBodySize else { return .tooLarge }
-        return .bytes(n)
+        var length = 0
+        for byte in raw {
+            // Digits only, so an overflow can only mean: certainly too large.
+            let (times10, o1) = length.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            if o1 || o2 { return .tooLarge }
+            length = sum
+        }
+        return length <= maxBodySize ? .bytes(length) : .tooLarge
     }
 
     /// The request without its body; `body`/`bodyTooLarge` are filled by `build(reading:)`.
     public func head() -> Request {
-        func text(_ name: String) -> String { value(name).map { String(decoding: $0, as: UTF8.self) } ?? "" }
-        func latin1(_ name: String) -> String { value(name).map { Latin1.string($0) } ?? "" }
+        head(metaVariables())
+    }
 
-        var headers = Headers()
-        for (name, value) in params where name.hasPrefix("HTTP_") {
-            headers.add(RequestBuilder.headerName(cgi: name), Latin1.string(value))
-        }
-        if let type = value("CONTENT_TYPE"), !type.isEmpty { headers.add("content-type", Latin1.string(type)) }
-        if let length = value("CONTENT_LENGTH"), !length.isEmpty { headers.add("content-length", Latin1.string(length)) }
+    private func head(_ found: MetaVariables) -> Request {
+        storage.withUnsafeBufferPointer { all in
+            func bytes(_ name: CGIName) -> UnsafeBufferPointer<UInt8>? {
+                found[name].map { UnsafeBufferPointer(rebasing: all[entries[$0].value]) }
+            }
+            func text(_ name: CGIName) -> String { bytes(name).map { String(decoding: $0, as: UTF8.self) } ?? "" }
+            func latin1(_ name: CGIName) -> String { bytes(name).map { Latin1.string(buffer: $0) } ?? "" }
 
-        let https = latin1("HTTPS").lowercased()
-        let scheme = https == "on" || https == "1" ? "https" : "http"
-        if !headers.contains("host") {
-            var host = latin1("SERVER_NAME")
-            let port = latin1("SERVER_PORT")
-            if host.isEmpty { host = "localhost" }
-            if !port.isEmpty && port != (scheme == "https" ? "443" : "80") { host += ":" + port }
-            headers.add("host", host)
+            var headers = Headers(minimumCapacity: entries.count + 1)
+            for entry in entries where all[entry.name].starts(with: CGIName.headerPrefix) {
+                headers.appendCGI(name: UnsafeBufferPointer(rebasing: all[(entry.name.lowerBound + 5)..<entry.name.upperBound]),
+                                  value: UnsafeBufferPointer(rebasing: all[entry.value]))
+            }
+            if let type = bytes(.contentType), !type.isEmpty { headers.add("content-type", Latin1.string(buffer: type)) }
+            if let length = bytes(.contentLength), !length.isEmpty { headers.add("content-length", Latin1.string(buffer: length)) }
+
+            let https = bytes(.https).map { $0.elementsEqual("1".utf8) || $0.count == 2 && $0[0] | 0x20 == UInt8(ascii: "o")
+                && $0[1] | 0x20 == UInt8(ascii: "n") } ?? false
+            let scheme = https ? "https" : "http"
+            if !headers.contains("host") {
+                var host = latin1(.serverName)
+                let port = latin1(.serverPort)
+                if host.isEmpty { host = "localhost" }
+                if !port.isEmpty && port != (https ? "443" : "80") { host += ":" + port }
+                headers.add("host", host)
+            }
+            let method = latin1(.requestMethod)
+            var requestID = latin1(.requestID)
+            if requestID.utf8.count > 64 { requestID = String(requestID.prefix(64)) }
+            return Request(
+                method: method.isEmpty ? "GET" : method, path: text(.pathInfo), scriptName: text(.scriptName),
+                rawQuery: latin1(.queryString), headers: headers, scheme: scheme, remoteAddress: latin1(.remoteAddress),
+                serverName: latin1(.serverName), serverPort: latin1(.serverPort), requestID: requestID)
         }
-        let method = latin1("REQUEST_METHOD")
-        return Request(
-            method: method.isEmpty ? "GET" : method, path: text("PATH_INFO"), scriptName: text("SCRIPT_NAME"),
-            rawQuery: latin1("QUERY_STRING"), headers: headers, scheme: scheme, remoteAddress: latin1("REMOTE_ADDR"),
-            serverName: latin1("SERVER_NAME"), serverPort: latin1("SERVER_PORT"),
-            requestID: String(latin1("REQUEST_ID").prefix(64)))
     }
 
     /// Builds the request, reading exactly CONTENT_LENGTH bytes with `read` (which returns
     /// how many bytes it put in the buffer, 0 at the end of the stream, negative on error).
     /// A body over the limit is not read: `bodyTooLarge` is set instead.
     public func build(reading read: (UnsafeMutableRawBufferPointer) -> Int) throws(HTTPError) -> Request {
-        var request = head()
-        switch try bodyLength() {
+        try build(metaVariables(), reading: read)
+    }
+
+    private func build(_ found: MetaVariables, reading read: (UnsafeMutableRawBufferPointer) -> Int) throws(HTTPError) -> Request {
+        var request = head(found)
+        switch try bodyLength(value(.contentLength, in: found)) {
         case .tooLarge:
             request.bodyTooLarge = true
         case let .bytes(count):
+            guard count > 0 else { break }
             var body = [UInt8](repeating: 0, count: count)
             var filled = 0
             while filled < count {
@@ -126,12 +254,21 @@ public struct RequestBuilder {
     /// request with its 400), and serialise; HEAD gets the head only, with the
     /// Content-Length of the body it would have had.
     public func respond(with app: App, reading read: (UnsafeMutableRawBufferPointer) -> Int) -> [UInt8] {
+        var out: [UInt8] = []
+        respond(with: app, reading: read, into: &out)
+        return out
+    }
+
+    /// The same, appended to `out` (a worker reuses one buffer for every answer).
+    public func respond(with app: App, reading read: (UnsafeMutableRawBufferPointer) -> Int, into out: inout [UInt8]) {
+        let found = metaVariables()
         let response: Response
         do {
-            response = app.handle(try build(reading: read))
+            response = app.handle(try build(found, reading: read))
         } catch {
             response = error.response
         }
-        return response.serialized(includeBody: value("REQUEST_METHOD") != Array("HEAD".utf8))
+        let isHEAD = value(.requestMethod, in: found).map { $0.elementsEqual("HEAD".utf8) } ?? false
+        response.serialize(into: &out, includeBody: !isHEAD)
     }
 }

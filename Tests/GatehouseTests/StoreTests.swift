@@ -285,4 +285,32 @@ final class StoreTests: XCTestCase {
         try other.createRole(name: "r2")
         XCTAssertNotNil(try store.role(named: "r2"))
     }
+
+    /// The change stamp skips data_version while the wal-index header has not moved: every
+    /// commit by anyone must still move it, here another process's (the sqlite3 shell), a
+    /// checkpoint that restarts the WAL, and a run of commits.
+    func testTheChangeStampMovesWithEveryCommitOfAnotherProcess() throws {
+        try TestStore.skipUnlessSQLite()
+        let path = try XCTUnwrap(location)
+        let connection = try SQLiteConnection(path: path)
+        _ = try connection.query("SELECT COUNT(*) FROM users", []) { $0.int(0) }
+        var last = try connection.changeStamp()
+        XCTAssertEqual(try connection.changeStamp(), last, "nothing committed")
+        func shell(_ sql: String) throws {
+            let result = try Subprocess.run("/usr/bin/sqlite3", [path, sql])
+            XCTAssertEqual(result.status, 0, String(decoding: result.errors, as: UTF8.self))
+        }
+        for round in 0..<20 {
+            let sql = round == 10 ? "PRAGMA wal_checkpoint(TRUNCATE); INSERT INTO roles (name, permissions, created_at) VALUES ('r\(round)', '', 1)"
+                : "INSERT INTO roles (name, permissions, created_at) VALUES ('r\(round)', '', 1)"
+            try shell(sql)
+            let now = try connection.changeStamp()
+            XCTAssertNotEqual(now, last, "round \(round): another process's commit")
+            XCTAssertEqual(try connection.changeStamp(), now, "round \(round): and nothing since")
+            last = now
+        }
+        try shell("PRAGMA wal_checkpoint(TRUNCATE)")
+        try shell("UPDATE roles SET permissions = 'p' WHERE name = 'r0'")
+        XCTAssertNotEqual(try connection.changeStamp(), last, "a commit after the WAL was truncated")
+    }
 }

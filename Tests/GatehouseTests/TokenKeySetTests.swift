@@ -170,6 +170,55 @@ final class TokenKeySetTests: XCTestCase {
             """
         XCTAssertNil(OpenSSLKey.load(pem: Array(encrypted.utf8)))
     }
+
+    /// An access token seen before skips its signature check and its reading, never its time
+    /// claims: at every use it is judged at that moment, and a token that differs by one
+    /// character is checked afresh.
+    func testARememberedAccessTokenIsStillJudgedAtEachUse() throws {
+        let keys = try JWTKeySet(signingKey: TestKeys.hmac(kid: "main"))
+        func accessToken(_ sub: String, extra: [(String, JSON)] = []) -> String {
+            keys.issue(claims: [("sub", .string(sub)), ("scope", "me"), ("exp", 100), ("iat", 50), ("uid", 7), ("cv", 0),
+                                ("sid", "S39eRW8Eyb89akpQfH620g"), ("jti", "j")] + extra)
+        }
+        let tokens = VerifiedAccessTokens(keys: keys)
+        let token = accessToken("johndoe", extra: [("nbf", 55)])
+        let read = try XCTUnwrap(tokens.read(token, now: 60))
+        XCTAssertEqual(read.username, "johndoe")
+        XCTAssertEqual(read.scopes, ["me"])
+        XCTAssertEqual(tokens.read(token, now: 60), read, "remembered")
+        XCTAssertNil(tokens.read(token, now: 100), "expired since")
+        XCTAssertNil(tokens.read(token, now: 54), "not yet valid (nbf)")
+        XCTAssertNil(tokens.read(token, now: 40), "issued in the future of a clock set back")
+        XCTAssertEqual(tokens.read(token, now: 99), read)
+        var forged = Array(token.utf8)
+        forged[forged.count - 2] = forged[forged.count - 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        XCTAssertNil(tokens.read(String(decoding: forged, as: UTF8.self), now: 60))
+        let other = try JWTKeySet(signingKey: JWTKey.hmac(secret: Array("another-secret-that-is-long-enough-012345".utf8), kid: "main"))
+        XCTAssertNil(VerifiedAccessTokens(keys: other).read(token, now: 60), "what one reader remembers, another never sees")
+        XCTAssertNil(tokens.read(keys.issue(claims: [("sub", "johndoe"), ("exp", 100)]), now: 60), "verifies, but is no access token")
+        for n in 0..<(VerifiedAccessTokens.capacity * 2) { XCTAssertNotNil(tokens.read(accessToken("u\(n)"), now: 60)) }
+        XCTAssertNil(tokens.read(token, now: 100), "after the memory was emptied")
+        XCTAssertEqual(tokens.read(token, now: 60), read)
+    }
+
+    /// The time claims' rules are one set, whether judged from the claims or from a remembered token.
+    func testTimesAreJudgedAlikeFromClaimsAndFromTheirReading() throws {
+        let rules = JWTClaims(leeway: 5, maxLifetime: 1000)
+        let cases: [[(String, JSON)]] = [
+            [("exp", 100)], [("exp", 100), ("iat", 50)], [("exp", 100), ("nbf", 70)], [("exp", 100), ("iat", 90), ("nbf", 95)],
+            [("iat", 50)], [("exp", 5000)], [("exp", .double(100.9)), ("iat", .double(49.5))],
+        ]
+        for claims in cases {
+            let times = try XCTUnwrap(JWTClaims.Times(claims))
+            for now in stride(from: Int64(0), through: 200, by: 5) {
+                let fromClaims = Result { () throws(JWTError) in try rules.validate(claims, now: now) }
+                let fromTimes = Result { () throws(JWTError) in try rules.validate(times, now: now) }
+                XCTAssertEqual(String(describing: fromClaims), String(describing: fromTimes), "\(claims) at \(now)")
+            }
+        }
+        XCTAssertNil(JWTClaims.Times([("exp", "100")]), "a string is no NumericDate")
+        XCTAssertNil(JWTClaims.Times([("iat", true)]))
+    }
 }
 
 /// Processes that start at once (lighttpd starts a responder and an authorizer together)
@@ -200,29 +249,4 @@ final class SecretFileRaceTests: XCTestCase {
         XCTAssertEqual(seen.first.map { Array($0) }, try SecretFile.read(path: path))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".tmp") }, [])
     }
-
-    /// A token seen before skips its signature check, never its claims: at every use it is
-    /// judged at that moment, and a token that differs by one character is checked afresh.
-    func testARememberedTokenIsStillJudgedAtEachUse() throws {
-        let keys = try JWTKeySet(signingKey: TestKeys.hmac(kid: "main"))
-        let token = keys.issue(claims: [("sub", "johndoe"), ("exp", 100), ("nbf", 50)])
-        XCTAssertNoThrow(try keys.verify(token, now: 60))
-        XCTAssertNoThrow(try keys.verify(token, now: 60))
-        XCTAssertThrowsError(try keys.verify(token, now: 100)) { XCTAssertEqual($0 as? JWTError, .expired) }
-        XCTAssertThrowsError(try keys.verify(token, now: 40)) { XCTAssertEqual($0 as? JWTError, .immature) }
-        var forged = Array(token.utf8)
-        forged[forged.count - 2] = forged[forged.count - 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        XCTAssertThrowsError(try keys.verify(String(decoding: forged, as: UTF8.self), now: 60)) {
-            XCTAssertEqual($0 as? JWTError, .invalidSignature)
-        }
-        let other = try JWTKeySet(signingKey: JWTKey.hmac(secret: Array("another-secret-that-is-long-enough-012345".utf8), kid: "main"))
-        XCTAssertThrowsError(try other.verify(token, now: 60), "what one key set remembers, another never sees") {
-            XCTAssertEqual($0 as? JWTError, .invalidSignature)
-        }
-        for n in 0..<(JWTKeySet.verifiedCapacity * 2) {
-            XCTAssertNoThrow(try keys.verify(keys.issue(claims: [("sub", .string("u\(n)")), ("exp", 100)]), now: 60))
-        }
-        XCTAssertThrowsError(try keys.verify(token, now: 100), "after the memory was emptied") { XCTAssertEqual($0 as? JWTError, .expired) }
-    }
 }
-

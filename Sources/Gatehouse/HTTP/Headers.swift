@@ -7,8 +7,11 @@ public struct Headers: Sequence, Sendable, Equatable {
 
     public init() {}
     public init(_ pairs: [(String, String)]) {
+        fields.reserveCapacity(pairs.count)
         for (name, value) in pairs { add(name, value) }
     }
+
+    package init(minimumCapacity: Int) { fields.reserveCapacity(minimumCapacity) }
 
     public subscript(name: String) -> String? {
         let key = Headers.lowercased(name)
@@ -50,12 +53,52 @@ public struct Headers: Sequence, Sendable, Equatable {
     /// The name itself when it has no capital (nearly always: names are written lowercase
     /// here, and CGI's come lowercased), so a lookup makes no new string.
     static func lowercased(_ name: String) -> String {
-        name.utf8.contains(where: { ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || $0 >= 0x80 }) ? name.lowercased() : name
+        name.containsByte { ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || $0 >= 0x80 } ? name.lowercased() : name
     }
 
     static func clean(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else { return s }
+        guard s.containsByte(where: isBreaking) else { return s }
         return String(String.UnicodeScalarView(s.unicodeScalars.filter { $0 != "\r" && $0 != "\n" && $0 != "\0" }))
+    }
+
+    /// CR, LF and NUL: what could split a header line.
+    @inline(__always)
+    static func isBreaking(_ byte: UInt8) -> Bool { byte == 13 || byte == 10 || byte == 0 }
+
+    /// Appends a CGI meta-variable `HTTP_<name>` as the field it stands for: `X_API_KEY` →
+    /// `x-api-key`, the value read as latin-1. The same field `add` would make from
+    /// `RequestBuilder.headerName(cgi:)` and `Latin1.string`, made in one pass over the bytes
+    /// into strings that short names and values keep inline (no allocation).
+    package mutating func appendCGI(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        let fieldName: String
+        if name.contains(where: { $0 >= 0x80 }) {
+            // Not ASCII: decoded as UTF-8 and lowercased as Unicode, as add does. Never from a real client.
+            fieldName = Headers.lowercased(Headers.clean(String(decoding: name.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 },
+                                                                as: UTF8.self)))
+        } else {
+            fieldName = String(unsafeUninitializedCapacity: name.count) { out in
+                var n = 0
+                for byte in name where !Headers.isBreaking(byte) {
+                    switch byte {
+                    case UInt8(ascii: "_"): out[n] = UInt8(ascii: "-")
+                    case UInt8(ascii: "A")...UInt8(ascii: "Z"): out[n] = byte + 32
+                    default: out[n] = byte
+                    }
+                    n += 1
+                }
+                return n
+            }
+        }
+        fields.append((fieldName, Latin1.string(buffer: value, dropping: Headers.isBreaking)))
+    }
+}
+
+extension String {
+    /// Whether any UTF-8 byte passes `test`, over the contiguous bytes where the string has them.
+    @inline(__always)
+    func containsByte(where test: (UInt8) -> Bool) -> Bool {
+        if let found = utf8.withContiguousStorageIfAvailable({ $0.contains(where: test) }) { return found }
+        return utf8.contains(where: test)
     }
 }
 
@@ -69,12 +112,21 @@ public enum Latin1 {
 
     /// ASCII (nearly every header) is already UTF-8; other bytes become two-byte sequences.
     public static func string(buffer: UnsafeBufferPointer<UInt8>) -> String {
+        string(buffer: buffer, dropping: { _ in false })
+    }
+
+    /// The same, without the bytes `dropped` picks (the scalars of the same numbers).
+    @inline(__always)
+    static func string(buffer: UnsafeBufferPointer<UInt8>, dropping dropped: (UInt8) -> Bool) -> String {
         var high = 0
-        for b in buffer where b >= 0x80 { high += 1 }
-        if high == 0 { return String(decoding: buffer, as: UTF8.self) }
+        var dropping = false
+        for b in buffer {
+            if b >= 0x80 { high += 1 } else if dropped(b) { dropping = true }
+        }
+        if high == 0 && !dropping { return String(decoding: buffer, as: UTF8.self) }
         return String(unsafeUninitializedCapacity: buffer.count + high) { out in
             var i = 0
-            for b in buffer {
+            for b in buffer where !dropped(b) {
                 if b < 0x80 {
                     out[i] = b
                     i += 1

@@ -32,21 +32,48 @@ public struct Response: Sendable {
     /// Content-Length is always written, so the web server need not chunk.
     public func serialized(includeBody: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(128 + (includeBody ? body.count : 0))
-        func append(_ s: String) {
-            // Header text is latin-1 by HTTP's rules; a scalar above U+00FF cannot be sent as is.
-            for u in s.unicodeScalars { out.append(u.value < 256 ? UInt8(u.value) : UInt8(ascii: "?")) }
-        }
-        append("Status: \(status) \(reason)\r\n")
+        serialize(into: &out, includeBody: includeBody)
+        return out
+    }
+
+    /// The same, appended to `out`.
+    public func serialize(into out: inout [UInt8], includeBody: Bool = true) {
+        out.reserveCapacity(out.count + 128 + (includeBody ? body.count : 0))
+        Response.append("Status: ", to: &out)
+        Response.append(status, to: &out)
+        out.append(UInt8(ascii: " "))
+        Response.append(reason, to: &out)
+        out += [13, 10]
         for (name, value) in headers where name != "content-length" {
-            append(name)
+            Response.append(name, to: &out)
             out += [UInt8(ascii: ":"), UInt8(ascii: " ")]
-            append(value)
+            Response.append(value, to: &out)
             out += [13, 10]
         }
-        append("Content-Length: \(body.count)\r\n\r\n")
+        Response.append("Content-Length: ", to: &out)
+        Response.append(body.count, to: &out)
+        out += [13, 10, 13, 10]
         if includeBody { out += body }
-        return out
+    }
+
+    /// Header text is latin-1 by HTTP's rules: each scalar as its byte, and one above U+00FF,
+    /// which cannot be sent as it is, as `?`.
+    static func append(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        let ascii = text.withUTF8 { bytes in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if ascii { return }
+        for u in text.unicodeScalars { out.append(u.value < 256 ? UInt8(u.value) : UInt8(ascii: "?")) }
+    }
+
+    /// A number in decimal.
+    static func append(_ number: Int, to out: inout [UInt8]) {
+        if number < 0 { return append(String(number), to: &out) }
+        if number >= 10 { append(number / 10, to: &out) }
+        out.append(UInt8(ascii: "0") + UInt8(number % 10))
     }
 }
 

@@ -25,6 +25,11 @@ public struct PathPattern: Sendable, Equatable {
         }
     }
 
+    /// No parameter segments: only the template's own path matches.
+    var isLiteral: Bool {
+        segments.allSatisfy { if case .literal = $0 { return true } else { return false } }
+    }
+
     public var parameterNames: [String] {
         segments.compactMap {
             switch $0 {
@@ -69,14 +74,36 @@ public struct Router<Route: Sendable>: Sendable {
     }
 
     public private(set) var entries: [Entry] = []
+    /// For each route template without parameters, the entries its path matches, in order: the
+    /// request for such a path (nearly every one) is decided by one lookup instead of a match
+    /// against every route.
+    private var literalPaths: [String: [Int]] = [:]
 
     public init() {}
 
     public mutating func add(_ method: String, _ path: String, _ route: Route) {
         entries.append(Entry(method: method.uppercased(), pattern: PathPattern(path), route: route))
+        literalPaths = [:]
+        for entry in entries where entry.pattern.isLiteral && literalPaths[entry.pattern.template] == nil {
+            let parts = Router.split(entry.pattern.template)
+            literalPaths[entry.pattern.template] = entries.indices.filter { entries[$0].pattern.match(parts) != nil }
+        }
     }
 
     public func decide(method: String, path: String) -> Decision {
+        if let matching = literalPaths[path] {
+            return entries.withUnsafeBufferPointer { entries in
+                var allow: [String] = []
+                for index in matching {
+                    if entries[index].method == method {
+                        let parameters = entries[index].pattern.isLiteral ? [:] : entries[index].pattern.match(Router.split(path)) ?? [:]
+                        return .matched(entries[index].route, parameters: parameters)
+                    }
+                    if !allow.contains(entries[index].method) { allow.append(entries[index].method) }
+                }
+                return .methodNotAllowed(allow: allow)
+            }
+        }
         let parts = Router.split(path)
         var allow: [String] = []
         for entry in entries {

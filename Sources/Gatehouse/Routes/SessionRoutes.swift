@@ -18,7 +18,7 @@ enum SessionRoutes {
         if RefreshToken.isWellFormed(form.token) {
             if let id = try app.store.refreshTokenSession(hash: RefreshToken.hash(form.token)),
                try app.store.endSession(id: id, reason: .revoked, now: now) { ended = id }
-        } else if let claims = try? app.keys.verify(form.token, now: now), let token = AccessToken(claims: claims),
+        } else if let token = app.accessTokens.read(form.token, now: now),
                   try app.store.endSession(id: token.sessionID, userID: token.userID, reason: .revoked, now: now) {
             ended = token.sessionID
         }

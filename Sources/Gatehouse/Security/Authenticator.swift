@@ -128,8 +128,7 @@ extension App {
     /// with that account; nil otherwise. Using the session keeps it from going idle.
     func currentAccessToken(_ token: String) throws -> (User, AccessToken)? {
         let now = now()
-        guard let claims = try? keys.verify(token, now: now), let token = AccessToken(claims: claims),
-              let user = try store.user(id: token.userID), token.isCurrent(for: user),
+        guard let token = accessTokens.read(token, now: now), let user = try store.user(id: token.userID), token.isCurrent(for: user),
               let session = try store.session(id: token.sessionID), session.userID == user.id,
               session.isLive(at: now, idleSeconds: config.sessionIdle)
         else { return nil }

@@ -11,6 +11,10 @@ final class SQLiteConnection: SQLDatabase {
     private var transactionDepth = 0
     /// Counts this connection's own writes: SQLite's data_version only moves for other connections'.
     private(set) var localWrites = 0
+    /// In WAL mode: the wal-index header, and what it held when data_version was last read.
+    private var walIndex: WALIndexHeader?
+    private var isWAL = false
+    private var lastVersion: (header: WALIndexHeader.Snapshot, dataVersion: Int64)?
 
     /// `readOnly` opens an existing file to look at it and changes nothing (no WAL switch).
     init(path: String, busyTimeout: Int = Store.defaultBusyTimeout, readOnly: Bool = false) throws(StoreError) {
@@ -26,7 +30,7 @@ final class SQLiteConnection: SQLDatabase {
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, Int32(clamping: busyTimeout))
         if readOnly { return }
-        try execute("PRAGMA journal_mode = WAL")
+        isWAL = try query("PRAGMA journal_mode = WAL", []) { $0.text(0) }.first == "wal"
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA synchronous = NORMAL")
     }
@@ -73,8 +77,20 @@ final class SQLiteConnection: SQLDatabase {
 
     /// Changes whenever anything was committed to the file: by another connection (SQLite's
     /// data_version) or by this one (localWrites). What a cache of rows checks before use.
+    ///
+    /// With WAL, data_version is read only when the wal-index header moved since it was last
+    /// read: every commit by anyone rewrites the header, so an unmoved header is an unmoved
+    /// data_version, known without a read transaction (two fcntl locks and a statement).
     func changeStamp() throws(StoreError) -> ChangeStamp {
-        ChangeStamp(dataVersion: try integer("PRAGMA data_version"), localWrites: localWrites)
+        let header = walIndex?.snapshot()
+        if let header, let lastVersion, lastVersion.header == header {
+            return ChangeStamp(dataVersion: lastVersion.dataVersion, localWrites: localWrites)
+        }
+        // The header is taken before the query: a commit in between makes the next look read again.
+        let dataVersion = try integer("PRAGMA data_version")
+        if isWAL, walIndex == nil { walIndex = WALIndexHeader(db: db) }
+        lastVersion = header.map { ($0, dataVersion) }
+        return ChangeStamp(dataVersion: dataVersion, localWrites: localWrites)
     }
 
     /// The first column of the first row as an integer (0 when there is none), with no array

@@ -20,22 +20,41 @@ public struct JWTClaims: Sendable {
         self.maxLifetime = maxLifetime
     }
 
+    /// The time claims of a token, read once: all that can change whether a token that was
+    /// valid still is.
+    public struct Times: Sendable, Equatable {
+        public var issuedAt: Int64?
+        public var notBefore: Int64?
+        public var expires: Int64?
+
+        /// nil when one of them is there but is no NumericDate.
+        public init?(_ claims: [(String, JSON)]) {
+            func time(_ name: String) -> Int64?? {
+                guard let value = claims.last(where: { $0.0 == name })?.1 else { return .some(nil) }
+                return JWTClaims.seconds(value).map { .some($0) } ?? nil
+            }
+            guard let iat = time("iat") else { return nil }
+            guard let nbf = time("nbf") else { return nil }
+            guard let exp = time("exp") else { return nil }
+            (issuedAt, notBefore, expires) = (iat, nbf, exp)
+        }
+    }
+
     public func validate(_ claims: [(String, JSON)], now: Int64) throws(JWTError) {
         let payload = JSON.object(claims)
         if let iat = payload["iat"] {
             guard let t = Self.seconds(iat) else { throw .invalidClaim("iat") }
-            if t > now &+ leeway { throw .issuedInFuture }
+            try checkIssuedAt(t, now: now)
         }
         if let nbf = payload["nbf"] {
             guard let t = Self.seconds(nbf) else { throw .invalidClaim("nbf") }
-            if t > now &+ leeway { throw .immature }
+            try checkNotBefore(t, now: now)
         }
         if let exp = payload["exp"] {
             guard let t = Self.seconds(exp) else { throw .invalidClaim("exp") }
-            if t <= now &- leeway { throw .expired }
-            if let maxLifetime, t > now &+ maxLifetime &+ leeway { throw .lifetimeTooLong }
-        } else if maxLifetime != nil {
-            throw .missingClaim("exp")
+            try checkExpires(t, now: now)
+        } else {
+            try checkExpires(nil, now: now)
         }
         if let issuer {
             guard let iss = payload["iss"] else { throw .missingClaim("iss") }
@@ -44,6 +63,30 @@ public struct JWTClaims: Sendable {
         try checkAudience(payload["aud"])
         if let sub = payload["sub"], sub.stringValue == nil { throw .invalidClaim("sub") }
         if let jti = payload["jti"], jti.stringValue == nil { throw .invalidClaim("jti") }
+    }
+
+    /// The checks whose outcome moves with the clock, in the same order: iat, nbf, exp.
+    public func validate(_ times: Times, now: Int64) throws(JWTError) {
+        if let t = times.issuedAt { try checkIssuedAt(t, now: now) }
+        if let t = times.notBefore { try checkNotBefore(t, now: now) }
+        try checkExpires(times.expires, now: now)
+    }
+
+    private func checkIssuedAt(_ t: Int64, now: Int64) throws(JWTError) {
+        if t > now &+ leeway { throw .issuedInFuture }
+    }
+
+    private func checkNotBefore(_ t: Int64, now: Int64) throws(JWTError) {
+        if t > now &+ leeway { throw .immature }
+    }
+
+    private func checkExpires(_ t: Int64?, now: Int64) throws(JWTError) {
+        guard let t else {
+            if maxLifetime != nil { throw .missingClaim("exp") }
+            return
+        }
+        if t <= now &- leeway { throw .expired }
+        if let maxLifetime, t > now &+ maxLifetime &+ leeway { throw .lifetimeTooLong }
     }
 
     private func checkAudience(_ aud: JSON?) throws(JWTError) {

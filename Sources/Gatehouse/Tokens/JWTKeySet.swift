@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Glibc
-import Synchronization
 
 /// The keys of one Gatehouse: the signing key, the keys that verify, and the claim
 /// rules. Built once from `Config`; issuing and verifying then only ever read them.
@@ -12,11 +11,6 @@ public final class JWTKeySet {
     public let maxTokenLength: Int
     private let keysByID: [String: JWTKey]
     private let headerSegment: [UInt8]
-    /// The payloads of tokens whose signature verified, by the whole token: a client sends
-    /// the same token with every request, and a hit skips base64, the MAC and the JSON. The
-    /// claims are still judged at every use. Bounded; emptied when full.
-    private let verified = Mutex<[String: [(String, JSON)]]>([:])
-    static let verifiedCapacity = 256
 
     public init(signingKey: JWTKey, verificationKeys: [JWTKey] = [], claims: JWTClaims = JWTClaims(),
                 maxTokenLength: Int = 8192) throws(JWTKeyError)
@@ -52,17 +46,11 @@ public final class JWTKeySet {
     }
 
     private func signedPayload(_ token: String) throws(JWTError) -> [(String, JSON)] {
-        if let known = verified.withLock({ $0[token] }) { return known }
         let signed = try JWS.verify(token, maxLength: maxTokenLength) { kid in
             guard let kid else { return signingKey }
             return keysByID[kid]
         }
-        let payload = try JWS.parseObject(signed.payload, what: "payload")
-        verified.withLock { tokens in
-            if tokens.count >= JWTKeySet.verifiedCapacity { tokens.removeAll(keepingCapacity: true) }
-            tokens[token] = payload
-        }
-        return payload
+        return try JWS.parseObject(signed.payload, what: "payload")
     }
 }
 

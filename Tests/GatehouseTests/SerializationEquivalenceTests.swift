@@ -1,0 +1,59 @@
+import XCTest
+@testable import Gatehouse
+
+/// What is written on every answer, against the code it replaced (kept below as it was).
+final class SerializationEquivalenceTests: XCTestCase {
+    func testResponsesSerializeAsBefore() {
+        var random = RandomBytes(seed: 0x5e71_a112)
+        let texts = ["", "application/json", "no-store", "Bearer realm=\"a\\\"b\"", "caf\u{E9}", "\u{2603} snow", "x\u{FF}y",
+                     "\u{100}", "emoji \u{1F600}", "a\u{301}"]
+        for status in [200, 201, 204, 307, 401, 403, 404, 405, 422, 429, 500, 503, 299, 0, 999, -1, 1_000_000] {
+            for round in 0..<40 {
+                var headers = Headers()
+                for _ in 0..<random.below(5) {
+                    headers.add(["content-type", "www-authenticate", "content-length", "x-\u{E9}", "cache-control"][random.below(5)],
+                                texts[random.below(texts.count)] + String(decoding: random.bytes(4), as: UTF8.self))
+                }
+                let response = Response(status: status, headers: headers, body: random.bytes(round))
+                for includeBody in [true, false] {
+                    XCTAssertEqual(response.serialized(includeBody: includeBody),
+                                   ReferenceSerializer.serialized(response, includeBody: includeBody), "\(status) \(headers)")
+                }
+                var appended: [UInt8] = [1, 2, 3]
+                response.serialize(into: &appended)
+                XCTAssertEqual(appended, [1, 2, 3] + response.serialized(), "serialize(into:) appends")
+            }
+        }
+    }
+}
+
+struct RandomBytes {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state >> 17
+    }
+    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
+    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
+}
+
+/// Response.serialized before it wrote into a reused buffer.
+enum ReferenceSerializer {
+    static func serialized(_ response: Response, includeBody: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        func append(_ s: String) {
+            for u in s.unicodeScalars { out.append(u.value < 256 ? UInt8(u.value) : UInt8(ascii: "?")) }
+        }
+        append("Status: \(response.status) \(response.reason)\r\n")
+        for (name, value) in response.headers where name != "content-length" {
+            append(name)
+            out += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+            append(value)
+            out += [13, 10]
+        }
+        append("Content-Length: \(response.body.count)\r\n\r\n")
+        if includeBody { out += response.body }
+        return out
+    }
+}
