@@ -43,20 +43,31 @@ public struct RequestBuilder {
         var cursor = envp
         while let entry = cursor?.pointee {
             cursor = cursor! + 1
-            let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry)).bindMemory(to: UInt8.self)
-            guard let eq = bytes.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            keep(UnsafeBufferPointer(rebasing: bytes[..<eq]), UnsafeBufferPointer(rebasing: bytes[(eq + 1)...]))
+            let variable = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
+            guard let eq = memchr(entry, Int32(UInt8(ascii: "=")), variable.count) else { continue }
+            let nameLength = UnsafeRawPointer(eq) - UnsafeRawPointer(entry)
+            guard RequestBuilder.isKept(UnsafeRawBufferPointer(rebasing: variable[..<nameLength]).bindMemory(to: UInt8.self))
+            else { continue }
+            // `NAME=value` in one copy; the `=` stays between them, outside both ranges.
+            let start = storage.count
+            storage.append(contentsOf: variable)
+            entries.append(Entry(name: start..<(start + nameLength), value: (start + nameLength + 1)..<storage.count))
         }
     }
 
     /// Stores a variable when it is a header or one a request is built from.
-    private mutating func keep<Name: Collection<UInt8>, Value: Collection<UInt8>>(_ name: Name, _ value: Value) {
-        guard name.starts(with: CGIName.headerPrefix) || CGIName(name) != nil else { return }
+    private mutating func keep(_ name: [UInt8], _ value: [UInt8]) {
+        guard name.withUnsafeBufferPointer(RequestBuilder.isKept) else { return }
         let start = storage.count
         storage.append(contentsOf: name)
         let valueStart = storage.count
         storage.append(contentsOf: value)
         entries.append(Entry(name: start..<valueStart, value: valueStart..<storage.count))
+    }
+
+    /// A header (`HTTP_*`) or one of the meta-variables a request is built from.
+    private static func isKept(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        (name.count >= 5 && memcmp(name.baseAddress!, "HTTP_", 5) == 0) || CGIName(name) != nil
     }
 
     /// The meta-variables a request is built from, besides the `HTTP_*` headers.

@@ -105,4 +105,52 @@ final class APIKeyRouteTests: XCTestCase {
         XCTAssertEqual(createKey("Bearer nope", "{").status, 422)
         XCTAssertEqual(createKey("Bearer nope", "{}").status, 401)
     }
+
+    /// Keys, users and roles are remembered by each worker, so another process's change (the
+    /// CLI's, another node's) must count from the very next request: a revoked key, a disabled
+    /// owner, a role's lost permission.
+    func testAnotherConnectionsChangeToAKeyItsOwnerOrARoleCountsAtOnce() throws {
+        let store = t.app.store
+        let other = try Store.open(config: t.app.config)  // as the CLI or another worker
+        let user = try XCTUnwrap(store.user(named: "johndoe"))
+        try other.createRole(name: "reader", permissions: ["reports:read"], now: t.now)
+        try other.grantRole(userID: user.id, role: "reader")
+        let (record, key) = try APIKeys.issue(in: other, userID: user.id, name: "ci", scopes: ["me", "reports:read"],
+                                              expiresInDays: nil, now: t.now)
+        let ask = { self.get("/users/me/", [("X-API-Key", key)]) }
+        XCTAssertEqual(ask().status, 200)
+        XCTAssertEqual(try store.apiKey(id: record.id)?.name, "ci", "remembered now")
+        XCTAssertEqual(try t.app.identity(XCTUnwrap(store.user(named: "johndoe")), holding: ["reports:read"], kind: .token).permissions,
+                       ["reports:read"])
+
+        try other.setRolePermissions(name: "reader", permissions: [])
+        XCTAssertEqual(try t.app.identity(XCTUnwrap(store.user(named: "johndoe")), holding: ["reports:read"], kind: .token).permissions,
+                       [], "the role's permission is gone at once")
+
+        var owner = try XCTUnwrap(other.user(named: "johndoe"))
+        owner.disabled = true
+        try other.updateUser(owner, now: t.now)
+        XCTAssertEqual(ask().status, 401, "a disabled owner's key is refused at once")
+        owner.disabled = false
+        try other.updateUser(owner, now: t.now)
+        XCTAssertEqual(ask().status, 200)
+
+        XCTAssertTrue(try other.revokeAPIKey(id: record.id, now: t.now))
+        XCTAssertResponse(ask(), 401, #"{"detail":"Invalid API key"}"#)
+    }
+
+    /// A key's use is written at most once a `touchGranularity`, judged from the remembered row.
+    func testAKeysLastUseIsWrittenOncePerMinute() throws {
+        let user = try XCTUnwrap(t.app.store.user(named: "johndoe"))
+        let (record, key) = try APIKeys.issue(in: t.app.store, userID: user.id, name: "ci", scopes: ["me"], expiresInDays: nil,
+                                              now: t.now)
+        XCTAssertEqual(get("/users/me/", [("X-API-Key", key)]).status, 200)
+        XCTAssertEqual(try t.app.store.apiKey(id: record.id)?.lastUsedAt, t.now)
+        t.advance(59)
+        XCTAssertEqual(get("/users/me/", [("X-API-Key", key)]).status, 200)
+        XCTAssertEqual(try t.app.store.apiKey(id: record.id)?.lastUsedAt, t.now - 59, "not a minute yet")
+        t.advance(1)
+        XCTAssertEqual(get("/users/me/", [("X-API-Key", key)]).status, 200)
+        XCTAssertEqual(try t.app.store.apiKey(id: record.id)?.lastUsedAt, t.now)
+    }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+import Dispatch
 import XCTest
 @testable import Gatehouse
 
@@ -91,12 +93,32 @@ final class JWSVectorTests: XCTestCase {
         XCTAssertNil(OpenSSLKey.ecdsaRawFromDER([0x30, 0x02, 0x01], width: 32))
     }
 
-    func testHMACKeyMatchesOneShotHMAC() throws {
-        for digest in [LibCrypto.Digest.sha256, .sha384, .sha512] {
-            let key = try XCTUnwrap(HMACKey(secret: TestKeys.secret, digest: digest))
-            for message in [[], Array("abc".utf8), [UInt8](repeating: 7, count: 1000)] as [[UInt8]] {
-                XCTAssertEqual(key.mac(message), LibCrypto.hmac(digest, key: TestKeys.secret, data: message))
+    /// RFC 4231's vectors, through a key that keeps its context between MACs: the same MAC
+    /// every time, from every thread at once, and from the one-shot form (the empty key too).
+    func testHMACKeyGivesRFC4231sMACsAgainAndAgain() throws {
+        let cases: [(LibCrypto.Digest, [UInt8], String, String)] = [
+            (.sha256, [UInt8](repeating: 0x0b, count: 20), "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            (.sha384, [UInt8](repeating: 0x0b, count: 20), "Hi There",
+             "afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59cfaea9ea9076ede7f4af152e8b2fa9cb6"),
+            (.sha512, [UInt8](repeating: 0x0b, count: 20), "Hi There",
+             "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854"),
+            (.sha256, Array("Jefe".utf8), "what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+            (.sha256, [UInt8](repeating: 0xaa, count: 131), "Test Using Larger Than Block-Size Key - Hash Key First",
+             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+        ]
+        for (digest, secret, message, expected) in cases {
+            let key = try XCTUnwrap(HMACKey(secret: secret, digest: digest))
+            for _ in 0..<3 { XCTAssertEqual(LibCrypto.hex(key.mac(Array(message.utf8))), expected) }
+            XCTAssertEqual(LibCrypto.hex(LibCrypto.hmac(digest, key: secret, data: Array(message.utf8))), expected)
+            let results = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                for _ in 0..<200 { let mac = LibCrypto.hex(key.mac(Array(message.utf8))); results.withLock { $0.append(mac) } }
             }
+            XCTAssertEqual(Set(results.withLock { $0 }), [expected], "one context shared by threads")
         }
+        XCTAssertEqual(LibCrypto.hex(LibCrypto.hmac(.sha256, key: [], data: [])),
+                       "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad", "the empty key")
+        XCTAssertEqual(LibCrypto.hex(LibCrypto.hmac(.sha256, key: [], data: Array("abc".utf8))),
+                       "fd7adb152c05ef80dccf50a1fa4c05d5a3ec6da95575fc312ae7c5d091836351")
     }
 }

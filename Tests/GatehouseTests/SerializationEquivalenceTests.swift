@@ -57,3 +57,37 @@ enum ReferenceSerializer {
         return out
     }
 }
+
+/// The Authorization header's scheme and parameter, read by bytes for ASCII values, against
+/// FastAPI's reading as it was written here before (by Characters).
+final class AuthorizationHeaderEquivalenceTests: XCTestCase {
+    func testHeadersSplitAsBefore() {
+        var random = RandomBytes(seed: 0xa117_0512)
+        var values = ["", " ", "Bearer", "bearer", "BEARER abc", "Bearer  abc ", "Bearer\tabc", "Basic am9obmRvZTpzZWNyZXQ=",
+                      "basic   x  ", "Bearer a b c", "Bearerx abc", "Bear", "\u{E9}Bearer abc", "Bearer \u{E9}t\u{E9}",
+                      "Bearer \u{301}abc", "B\u{E9}arer x", "Bearer\r\n abc", " Bearer abc", "Beare\u{0130} x", "BASİC x"]
+        let alphabet = Array("Bearerbasic BASIC \t\r\n:=.-_/+".unicodeScalars) + ["\u{E9}", "\u{301}", "\u{FF}", "\u{0130}"]
+        for _ in 0..<3000 {
+            values.append(String(String.UnicodeScalarView((0..<random.below(14)).map { _ in alphabet[random.below(alphabet.count)] })))
+        }
+        for value in values {
+            let old = ReferenceAuthorization.split(value)
+            let new = AuthorizationHeader.split(value)
+            XCTAssertTrue(old == new, "\(value.debugDescription): \(old) vs \(new)")
+            for scheme in ["bearer", "basic"] {
+                XCTAssertEqual(AuthorizationHeader.parameter(value, ifScheme: scheme), old.scheme.lowercased() == scheme ? old.parameter : nil,
+                               "\(scheme) in \(value.debugDescription)")
+            }
+        }
+        XCTAssertTrue(AuthorizationHeader.split(nil) == ("", ""))
+    }
+}
+
+/// AuthorizationHeader.split before its byte path.
+enum ReferenceAuthorization {
+    static func split(_ value: String) -> (scheme: String, parameter: String) {
+        guard !value.isEmpty else { return ("", "") }
+        guard let space = value.firstIndex(of: " ") else { return (value, "") }
+        return (String(value[..<space]), value[value.index(after: space)...].trimmingWhitespace())
+    }
+}

@@ -124,5 +124,5 @@ strings.append(nil)
 let started = MonotonicClock.nanoseconds()
 let bytes = strings.withUnsafeMutableBufferPointer { measuredRequests($0.baseAddress!, count: count) }
 let elapsed = MonotonicClock.nanoseconds() - started
-print("\(scenario): \(count) requests, \(elapsed / UInt64(count)) ns each, \(bytes / count) bytes each")
+print("\(scenario): \(count) requests, \(elapsed / UInt64(max(count, 1))) ns each, \(bytes / max(count, 1)) bytes each")
 _ = try? Subprocess.run("/bin/rm", ["-rf", folder])

@@ -13,6 +13,9 @@ public struct Headers: Sequence, Sendable, Equatable {
 
     package init(minimumCapacity: Int) { fields.reserveCapacity(minimumCapacity) }
 
+    /// Room for `count` more fields without growing.
+    package mutating func reserveCapacity(adding count: Int) { fields.reserveCapacity(fields.count + count) }
+
     public subscript(name: String) -> String? {
         let key = Headers.lowercased(name)
         return fields.first { $0.name == key }?.value

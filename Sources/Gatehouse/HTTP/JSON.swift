@@ -53,7 +53,7 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
 extension JSON {
     public var bytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(64)
+        out.reserveCapacity(256)
         write(into: &out)
         return out
     }
@@ -62,14 +62,14 @@ extension JSON {
 
     public func write(into out: inout [UInt8]) {
         switch self {
-        case .null: out += Array("null".utf8)
-        case let .bool(b): out += Array((b ? "true" : "false").utf8)
-        case let .int(i): out += Array(String(i).utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case let .int(i): out.append(contentsOf: String(i).utf8)
         // A number too large for a double (`1e400` in a body) comes back in a 422's
         // "input"; "Infinity" is not JSON (FastAPI answers 500 there), so write null
         // as pydantic's JSON mode does (ser_json_inf_nan="null").
-        case let .double(d) where !d.isFinite: out += Array("null".utf8)
-        case let .double(d): out += Array(JSON.pythonFloat(d).utf8)
+        case let .double(d) where !d.isFinite: out.append(contentsOf: "null".utf8)
+        case let .double(d): out.append(contentsOf: JSON.pythonFloat(d).utf8)
         case let .string(s): JSON.writeString(s, into: &out)
         case let .array(items):
             out.append(UInt8(ascii: "["))
@@ -92,6 +92,17 @@ extension JSON {
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        var s = s
+        // Nearly every string has nothing to escape: its bytes go out as they are.
+        let plain = s.withUTF8 { bytes in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): out += [0x5C, 0x22]
@@ -104,8 +115,8 @@ extension JSON {
             case 0x00..<0x20, 0x7F:
                 // Python escapes C0 controls as \u00XX; DEL passes through raw.
                 if b == 0x7F { out.append(b); break }
-                out += Array("\\u00".utf8)
-                out += Array(String(b, radix: 16).leftPadded(to: 2).utf8)
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(contentsOf: String(b, radix: 16).leftPadded(to: 2).utf8)
             default: out.append(b)
             }
         }

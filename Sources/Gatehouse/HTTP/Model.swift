@@ -219,6 +219,8 @@ extension Model {
     /// missing but those with a default, which are left out (FastAPI's exclude_unset).
     func render(_ value: JSON, route: String) throws(RenderError) -> JSON {
         guard case let .object(members) = value else { throw RenderError(route: route, problem: "\(name) is not an object") }
+        // The handler built exactly this model, as nearly always: nothing to reorder, leave out or refuse.
+        if members.count == fields.count, zip(members, fields).allSatisfy({ $0.0 == $1.name }) { return value }
         let names = fields.map(\.name)
         if let extra = members.first(where: { !names.contains($0.0) }) {
             throw RenderError(route: route, problem: "\(name) has no field '\(extra.0)'")

@@ -12,6 +12,8 @@ public struct Response: Sendable {
     /// `application/json`, the body written as FastAPI's JSONResponse writes it.
     public static func json(_ value: JSON, status: Int = 200, headers: Headers = Headers()) -> Response {
         var h = headers
+        // The content type, and the two that forbid caching what a secured route answers.
+        h.reserveCapacity(adding: 3)
         h.set("content-type", "application/json")
         return Response(status: status, headers: h, body: value.bytes)
     }

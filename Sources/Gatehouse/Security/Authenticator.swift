@@ -142,7 +142,16 @@ extension App {
     public func identity(_ user: User, holding granted: [String], kind: CredentialKind) throws -> Identity {
         let rolePermissions = try store.permissions(forRoles: user.roles)
         return Identity(
-            user: user, scopes: granted.filter(user.scopes.contains), permissions: rolePermissions.filter(granted.contains),
+            user: user, scopes: granted.keeping(user.scopes.contains), permissions: rolePermissions.keeping(granted.contains),
             kind: kind)
+    }
+}
+
+extension Array {
+    /// The elements `keep` keeps, in order; the array itself, not a copy, when it keeps all of
+    /// them (a token's scopes that its user still holds: nearly always all).
+    func keeping(_ keep: (Element) -> Bool) -> [Element] {
+        guard let first = firstIndex(where: { !keep($0) }) else { return self }
+        return self[..<first] + self[(first + 1)...].filter(keep)
     }
 }

@@ -13,7 +13,7 @@ final class BasicCache {
         let expires: Int64
     }
 
-    private let key = LibCrypto.randomBytes(32)
+    private let key = HMACKey(secret: LibCrypto.randomBytes(32), digest: .sha256)!
     private let lifetime: Int64
     private var entries: [[UInt8]: Entry] = [:]
     static let capacity = 10_000
@@ -21,7 +21,12 @@ final class BasicCache {
     init(lifetime: Int) { self.lifetime = Int64(lifetime) }
 
     private func fingerprint(_ username: String, _ password: String) -> [UInt8] {
-        LibCrypto.hmac(.sha256, key: key, data: Array(username.utf8) + [0] + Array(password.utf8))
+        var message: [UInt8] = []
+        message.reserveCapacity(username.utf8.count + 1 + password.utf8.count)
+        message += username.utf8
+        message.append(0)
+        message += password.utf8
+        return key.mac(message)
     }
 
     enum Lookup {

@@ -26,8 +26,35 @@ public enum CredentialKind: Sendable, Equatable {
 public enum AuthorizationHeader {
     public static func split(_ value: String?) -> (scheme: String, parameter: String) {
         guard let value, !value.isEmpty else { return ("", "") }
+        if let space = asciiSpace(in: value) {
+            let utf8 = value.utf8
+            return (String(value[..<space]), space == utf8.endIndex ? "" : value[utf8.index(after: space)...].trimmingWhitespace())
+        }
         guard let space = value.firstIndex(of: " ") else { return (value, "") }
         return (String(value[..<space]), value[value.index(after: space)...].trimmingWhitespace())
+    }
+
+    /// The parameter when the header's scheme is `scheme` (lowercase), compared as FastAPI's
+    /// `scheme.lower()` does; nil for another scheme. Only a matching header's parameter is
+    /// made into a string.
+    static func parameter(_ value: String, ifScheme scheme: String) -> String? {
+        guard let space = asciiSpace(in: value) else {
+            let (found, parameter) = split(value)
+            return found.lowercased() == scheme ? parameter : nil
+        }
+        let utf8 = value.utf8
+        // The scheme is lowercase letters: a byte matches its letter in either case.
+        guard utf8[..<space].elementsEqual(scheme.utf8, by: { $0 | 0x20 == $1 }) else { return nil }
+        return space == utf8.endIndex ? "" : value[utf8.index(after: space)...].trimmingWhitespace()
+    }
+
+    /// For an ASCII value (every header from a client's ASCII bytes): where its first space is,
+    /// or its end when it has none. nil for other text, which is split by Characters.
+    private static func asciiSpace(in value: String) -> String.Index? {
+        let utf8 = value.utf8
+        let ascii = utf8.withContiguousStorageIfAvailable { !$0.contains(where: { $0 >= 0x80 }) } ?? false
+        guard ascii else { return nil }
+        return utf8.firstIndex(of: UInt8(ascii: " ")) ?? utf8.endIndex
     }
 }
 

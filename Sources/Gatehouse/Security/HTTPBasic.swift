@@ -6,17 +6,16 @@ public struct HTTPBasic: SecurityScheme {
     public init(realm: String? = nil) { self.realm = realm }
 
     public func credential(in request: Request) -> Credential? {
-        let header = request.headers["authorization"]
-        let (scheme, parameter) = AuthorizationHeader.split(header)
-        guard let header, !header.isEmpty, scheme.lowercased() == "basic" else { return nil }
+        guard let header = request.headers["authorization"], !header.isEmpty,
+              let parameter = AuthorizationHeader.parameter(header, ifScheme: "basic") else { return nil }
         return HTTPBasic.decode(parameter)
     }
 
     static func decode(_ parameter: String) -> Credential {
-        guard let bytes = Base64.decode(parameter), bytes.allSatisfy({ $0 < 0x80 }) else { return .malformed }
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let colon = text.firstIndex(of: ":") else { return .malformed }
-        return .basic(username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
+        guard let bytes = Base64.decode(parameter), bytes.allSatisfy({ $0 < 0x80 }),
+              let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return .malformed }
+        return .basic(username: String(decoding: bytes[..<colon], as: UTF8.self),
+                      password: String(decoding: bytes[(colon + 1)...], as: UTF8.self))
     }
 
     public var challengeValue: String {

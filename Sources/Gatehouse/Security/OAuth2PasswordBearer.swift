@@ -6,9 +6,8 @@ public struct OAuth2PasswordBearer: SecurityScheme {
     public init(tokenPath: String = "token") { self.tokenPath = tokenPath }
 
     public func credential(in request: Request) -> Credential? {
-        let header = request.headers["authorization"]
-        let (scheme, token) = AuthorizationHeader.split(header)
-        guard let header, !header.isEmpty, scheme.lowercased() == "bearer" else { return nil }
+        guard let header = request.headers["authorization"], !header.isEmpty,
+              let token = AuthorizationHeader.parameter(header, ifScheme: "bearer") else { return nil }
         return .bearerToken(token)
     }
 

@@ -52,7 +52,7 @@ extension Store {
     }
 
     package func apiKey(id: String) throws -> APIKeyRecord? {
-        try locked {
+        try cached(\.apiKeys, id) {
             try connection.query("SELECT \(Store.apiKeyColumns) FROM api_keys WHERE id = ?", [.text(id)], Store.readAPIKey).first
         }
     }
@@ -81,12 +81,11 @@ extension Store {
     /// `touchGranularity` seconds old. True when it wrote.
     @discardableResult
     package func touchAPIKey(id: String, now: Int64 = Store.now()) throws -> Bool {
-        try locked {
-            guard let last = try connection.query(
-                "SELECT last_used_at FROM api_keys WHERE id = ?", [.text(id)], { $0.optionalInt(0) }).first
-            else { return false }
-            if let last, now - last < Store.touchGranularity { return false }
-            return try connection.run(
+        // What the key was last read with says whether a write is due: a read, not a query.
+        guard let key = try apiKey(id: id) else { return false }
+        if let last = key.lastUsedAt, now - last < Store.touchGranularity { return false }
+        return try locked {
+            try connection.run(
                 "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)",
                 [.int(now), .text(id), .int(now - Store.touchGranularity)]) == 1
         }

@@ -30,7 +30,7 @@ extension Store {
 
     package func role(named name: String) throws -> Role? {
         guard Store.validRoleName(name) else { return nil }
-        return try locked {
+        return try cached(\.roles, name) {
             try connection.query("SELECT name, permissions, created_at FROM roles WHERE name = ?", [.text(name)], Store.readRole)
                 .first
         }

@@ -57,14 +57,8 @@ extension Store {
     /// Remembered like users: until anything is written to the database.
     package func session(id: String) throws -> Session? {
         guard id.utf8.count == 22 else { return nil }
-        return try locked {
-            let stamp = try currentStamp()
-            if stamp != sessionCache.stamp { sessionCache = (stamp, [:]) }
-            if let session = sessionCache.sessions[id] { return session }
-            let session = try connection.query(
-                "SELECT \(Store.sessionColumns) FROM sessions WHERE id = ?", [.text(id)], Store.readSession).first
-            if let session, sessionCache.sessions.count < Store.userCacheCapacity { sessionCache.sessions[id] = session }
-            return session
+        return try cached(\.sessions, id) {
+            try connection.query("SELECT \(Store.sessionColumns) FROM sessions WHERE id = ?", [.text(id)], Store.readSession).first
         }
     }
 

@@ -49,9 +49,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
 public final class Store {
     let connection: any SQLDatabase
     private let lock = RecursiveLock()
-    /// Users by name, valid while the connection's change stamp is the one recorded.
-    var userCache: (stamp: ChangeStamp, users: [String: User]) = (.never, [:])
-    var sessionCache: (stamp: ChangeStamp, sessions: [String: Session]) = (.never, [:])
+    var usersByName = RowCache<String, User>()
+    var usersByID = RowCache<Int64, User>()
+    var sessions = RowCache<String, Session>()
+    var apiKeys = RowCache<String, APIKeyRecord>()
+    var roles = RowCache<String, Role>()
     /// Within a request, the change stamp read by its first lookup: one `PRAGMA data_version`
     /// per request instead of one per lookup. Its own writes still count (they move localWrites).
     private var requestStamp: ChangeStamp?

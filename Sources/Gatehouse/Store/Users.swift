@@ -52,35 +52,19 @@ extension Store {
     /// nil for an unknown user, and for a name no user could have. Names compare without case.
     public func user(named username: String) throws -> User? {
         guard Store.validUsername(username) else { return nil }
-        return try cachedUser(key: username) {
+        return try cached(\.usersByName, username) {
             try connection.query(Store.userByName, [.text(username)], Store.readUser).first.map(withRoles)
         }
     }
 
     public func user(id: Int64) throws -> User? {
-        // "#" is in no username, so ids and names share one cache without colliding.
-        try cachedUser(key: "#\(id)") {
+        try cached(\.usersByID, id) {
             try connection.query(Store.userByID, [.int(id)], Store.readUser).first.map(withRoles)
-        }
-    }
-
-    /// Rows are remembered until anything is written to the database by anyone: every
-    /// request looks its user up, and a change (disable, revoke, new password) must count
-    /// from the next request on.
-    private func cachedUser(key: String, load: () throws -> User?) throws -> User? {
-        try locked {
-            let stamp = try currentStamp()
-            if stamp != userCache.stamp { userCache = (stamp, [:]) }
-            if let user = userCache.users[key] { return user }
-            let user = try load()
-            if let user, userCache.users.count < Store.userCacheCapacity { userCache.users[key] = user }
-            return user
         }
     }
 
     static let userByName = "SELECT \(userColumns) FROM users WHERE username = ?"
     static let userByID = "SELECT \(userColumns) FROM users WHERE id = ?"
-    static let userCacheCapacity = 1024
 
     /// StoreError.duplicate when the username is taken, .invalid for a bad username or scope.
     @discardableResult

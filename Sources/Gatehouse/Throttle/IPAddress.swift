@@ -6,15 +6,16 @@ public struct IPAddress: Sendable, Equatable, Hashable, CustomStringConvertible 
     public let bytes: [UInt8]
 
     public init?(_ text: String) {
-        var text = Substring(text)
-        if text.hasPrefix("[") && text.hasSuffix("]") { text = text.dropFirst().dropLast() }
-        if text.contains(":") {
+        var text = text
+        if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+        // inet_pton takes ASCII only, so a colon byte is a colon.
+        if text.utf8.contains(UInt8(ascii: ":")) {
             var v6 = in6_addr()
-            guard inet_pton(AF_INET6, String(text), &v6) == 1 else { return nil }
+            guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
             bytes = withUnsafeBytes(of: &v6) { Array($0) }
         } else {
             var v4 = in_addr()
-            guard inet_pton(AF_INET, String(text), &v4) == 1 else { return nil }
+            guard inet_pton(AF_INET, text, &v4) == 1 else { return nil }
             bytes = withUnsafeBytes(of: &v4) { Array($0) }
         }
     }

@@ -55,21 +55,23 @@ package struct Throttle: Sendable {
 
     /// Usernames are case-insensitive (ASCII), so `JohnDoe` and `johndoe` share a record.
     package static func key(user: String, stable: Bool = false) -> UInt64 {
-        key("user", Array(user.lowercased().utf8), stable: stable)
+        key("user", user.lowercased().utf8, stable: stable)
     }
 
     /// SipHash with the process's random seed, which forked workers inherit from their master:
     /// every worker computes the same key, and nobody outside can aim at a slot of the shared
     /// table. `stable`, for nodes that share a database table (no slots to aim at): SHA-256's
     /// first eight bytes, the same in every process.
-    static func key(_ kind: String, _ bytes: [UInt8], stable: Bool = false) -> UInt64 {
+    static func key<Bytes: Collection<UInt8>>(_ kind: String, _ bytes: Bytes, stable: Bool = false) -> UInt64 {
         let key: UInt64
         if stable {
             key = LibCrypto.digest(.sha256, Array(kind.utf8) + [0] + bytes).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
         } else {
+            // As Hasher takes an array: its count, then its bytes.
             var hasher = Hasher()
             hasher.combine(kind)
-            hasher.combine(bytes)
+            hasher.combine(bytes.count)
+            for byte in bytes { hasher.combine(byte) }
             key = UInt64(bitPattern: Int64(hasher.finalize()))
         }
         return key == 0 ? 1 : key  // 0 marks a free slot

@@ -9,11 +9,25 @@ package enum LibCrypto {
 
         var md: OpaquePointer? {
             switch self {
-            case .sha256: return EVP_sha256()
-            case .sha384: return EVP_sha384()
-            case .sha512: return EVP_sha512()
+            case .sha256: return Digest.sha256MD
+            case .sha384: return Digest.sha384MD
+            case .sha512: return Digest.sha512MD
             }
         }
+
+        var name: String {
+            switch self {
+            case .sha256: return "SHA256"
+            case .sha384: return "SHA384"
+            case .sha512: return "SHA512"
+            }
+        }
+
+        // Fetched once, on first use: OpenSSL 3 looks a digest named by EVP_sha256() up again on
+        // every call (locks and a table walk, several times the cost of hashing a short input).
+        private nonisolated(unsafe) static let sha256MD = EVP_MD_fetch(nil, "SHA256", nil)
+        private nonisolated(unsafe) static let sha384MD = EVP_MD_fetch(nil, "SHA384", nil)
+        private nonisolated(unsafe) static let sha512MD = EVP_MD_fetch(nil, "SHA512", nil)
 
         package var size: Int {
             switch self {
@@ -41,14 +55,10 @@ package enum LibCrypto {
         return Array(out.prefix(Int(length)))
     }
 
+    /// One HMAC under a key used once; a key used again and again is an `HMACKey`.
     package static func hmac(_ digest: Digest, key: [UInt8], data: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let ok = key.withUnsafeBufferPointer { k in
-            HMAC(digest.md, k.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(k.count), data, data.count, &out, &length)
-        }
-        guard ok != nil else { fatalError("HMAC failed") }
-        return Array(out.prefix(Int(length)))
+        // HMAC pads a key with zeros to the block size, so the empty key is the one zero byte.
+        HMACKey(secret: key.isEmpty ? [0] : key, digest: digest)!.mac(data)
     }
 
     /// HMAC-SHA1: only for HOTP (RFC 4226), whose codes every authenticator app computes with it.

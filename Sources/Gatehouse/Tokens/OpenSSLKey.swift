@@ -193,13 +193,22 @@ public final class OpenSSLKey {
 }
 
 /// An HMAC key bound to one hash. The keyed EVP_MAC context is made on the first MAC (so
-/// that loading keys does not initialise OpenSSL for requests that verify nothing); each MAC
-/// works on a copy of it, so the key schedule and the algorithm fetch are not repeated per
-/// token and the key can be shared between threads.
-public final class HMACKey {
+/// that loading keys does not initialise OpenSSL for requests that verify nothing), and
+/// kept: each MAC starts it again from the same key (EVP_MAC_init with no key), so neither the
+/// key schedule nor the algorithm fetch nor an allocation is repeated per MAC. A thread that
+/// finds it in use works on a copy, so the key can be shared between threads.
+public final class HMACKey: @unchecked Sendable {
     private var secret: [UInt8]
-    private let template = Mutex<OpaquePointer?>(nil)
+    private let contexts = Mutex<Contexts>(Contexts())
     package let digest: LibCrypto.Digest
+
+    /// OpenSSL contexts, only ever touched under the lock.
+    private struct Contexts: @unchecked Sendable {
+        /// Keyed once, copied when the spare is out.
+        var template: OpaquePointer?
+        /// A keyed context that no MAC is using.
+        var spare: OpaquePointer?
+    }
 
     package init?(secret: [UInt8], digest: LibCrypto.Digest) {
         guard !secret.isEmpty else { return nil }
@@ -208,17 +217,34 @@ public final class HMACKey {
     }
 
     deinit {
-        template.withLock { if let ctx = $0 { EVP_MAC_CTX_free(ctx) } }
+        contexts.withLock {
+            if let ctx = $0.template { EVP_MAC_CTX_free(ctx) }
+            if let ctx = $0.spare { EVP_MAC_CTX_free(ctx) }
+        }
         secret.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
     }
 
-    /// A fresh copy of the keyed context, the first one made under the lock.
-    private func context() -> OpaquePointer {
-        template.withLock { cached -> OpaquePointer in
-            if cached == nil { cached = Self.keyedContext(secret: secret, digest: digest) }
-            guard let template = cached, let ctx = EVP_MAC_CTX_dup(template) else { fatalError("HMAC context failed") }
+    /// A keyed context for one MAC: the spare, or else a copy of the template.
+    private func takeContext() -> OpaquePointer {
+        contexts.withLock { held -> OpaquePointer in
+            if let spare = held.spare {
+                held.spare = nil
+                return spare
+            }
+            if held.template == nil { held.template = Self.keyedContext(secret: secret, digest: digest) }
+            guard let template = held.template, let ctx = EVP_MAC_CTX_dup(template) else { fatalError("HMAC context failed") }
             return ctx
         }
+    }
+
+    private func giveBack(_ ctx: OpaquePointer) {
+        nonisolated(unsafe) let returned = ctx
+        let kept = contexts.withLock { held -> Bool in
+            guard held.spare == nil else { return false }
+            held.spare = returned
+            return true
+        }
+        if !kept { EVP_MAC_CTX_free(ctx) }
     }
 
     private static func keyedContext(secret: [UInt8], digest: LibCrypto.Digest) -> OpaquePointer? {
@@ -252,10 +278,12 @@ public final class HMACKey {
 
     /// The MAC of `message` written into `out`, which must hold `digest.size` bytes.
     func mac(_ message: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
-        let ctx = context()
-        defer { EVP_MAC_CTX_free(ctx) }
+        let ctx = takeContext()
+        defer { giveBack(ctx) }
         var length = 0
-        guard EVP_MAC_update(ctx, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1,
+        // No key: start again from the one the context holds.
+        guard EVP_MAC_init(ctx, nil, 0, nil) == 1,
+              EVP_MAC_update(ctx, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1,
               EVP_MAC_final(ctx, out.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, out.count) == 1,
               length == digest.size
         else { fatalError("HMAC failed") }
