@@ -36,6 +36,7 @@ public final class App {
     public let keys: JWTKeySet
     /// The access tokens that verified here, read once.
     let accessTokens: VerifiedAccessTokens
+    let cookieProofs = SessionCookieProofs()
     public let hasher: PasswordHasher
     public let cors: CORSPolicy
     public let now: @Sendable () -> Int64

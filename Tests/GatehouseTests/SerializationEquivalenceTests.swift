@@ -91,3 +91,44 @@ enum ReferenceAuthorization {
         return (String(value[..<space]), value[value.index(after: space)...].trimmingWhitespace())
     }
 }
+
+/// Cookie headers read by bytes when they are ASCII, against Starlette's reading as it was
+/// written here before (by Characters).
+final class CookieEquivalenceTests: XCTestCase {
+    func testCookieHeadersReadAsBefore() {
+        var random = RandomBytes(seed: 0xc00c_1e5)
+        var headers = ["", ";", "a=1", "a=1; b=2", " a = 1 ;b=2;", "a=1;a=2", "=x", "x", "x=", "a=\"q\\\"d\"", "a=\"\"", "a=\"",
+                       "gatehouse_session=gkF9gBDscCcm6v3imqGtcA.FnaeUwosJVgV5QfxVbVHSzzUnpOMkPKf6oqweN7mmXY; api_key=k",
+                       "a=\u{E9}t\u{E9}", "a=1\u{301};b=2", "a\u{301}=1", "\u{1F36A}=yes; a=b"]
+        let alphabet = Array("ab= ;\t\"\\x,".unicodeScalars) + ["\u{E9}", "\u{301}", "\r", "\n"]
+        for _ in 0..<3000 {
+            headers.append(String(String.UnicodeScalarView((0..<random.below(16)).map { _ in alphabet[random.below(alphabet.count)] })))
+        }
+        for header in headers {
+            XCTAssertEqual(Cookies.parse([header]), ReferenceCookies.parse([header]), header.debugDescription)
+        }
+        XCTAssertEqual(Cookies.parse(["a=1", "a=2; b=\u{E9}"]), ReferenceCookies.parse(["a=1", "a=2; b=\u{E9}"]))
+    }
+}
+
+/// Cookies.parse before its byte path.
+enum ReferenceCookies {
+    static func parse(_ headerValues: [String]) -> [String: String] {
+        var jar: [String: String] = [:]
+        for header in headerValues {
+            for chunk in header.split(separator: ";", omittingEmptySubsequences: false) {
+                let key: String
+                let value: String
+                if let eq = chunk.firstIndex(of: "=") {
+                    key = chunk[..<eq].trimmingWhitespace()
+                    value = chunk[chunk.index(after: eq)...].trimmingWhitespace()
+                } else {
+                    key = ""
+                    value = chunk.trimmingWhitespace()
+                }
+                if !key.isEmpty || !value.isEmpty { jar[key] = Cookies.unquote(value) }
+            }
+        }
+        return jar
+    }
+}

@@ -39,6 +39,27 @@ final class SessionCookieRouteTests: XCTestCase {
                           headers: [("cache-control", "no-store")])
     }
 
+    /// A proof is remembered per session once a cookie showed it: a cookie with the session's id
+    /// and any other proof is still refused, before and after, and a session that ended is refused
+    /// with its right proof.
+    func testACookieWithAnotherProofIsRefusedAfterTheRightOneWasSeen() throws {
+        let (id, proof) = try XCTUnwrap(jar.split(separator: "=", maxSplits: 1).last.map { value -> (String, String) in
+            let parts = value.split(separator: ".", maxSplits: 1)
+            return (String(parts[0]), String(parts[1]))
+        })
+        let name = String(jar.prefix { $0 != "=" })
+        var forged = Array(proof.utf8)
+        forged[0] = forged[0] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        let forgedJar = "\(name)=\(id).\(String(decoding: forged, as: UTF8.self))"
+        let unauthorized = #"{"detail":"Not authenticated"}"#
+        XCTAssertResponse(t.request("GET", "/users/me/", headers: [("Cookie", forgedJar)]), 401, unauthorized)
+        XCTAssertEqual(t.request("GET", "/users/me/", headers: [("Cookie", jar)]).status, 200)
+        XCTAssertResponse(t.request("GET", "/users/me/", headers: [("Cookie", forgedJar)]), 401, unauthorized)
+        XCTAssertResponse(t.request("GET", "/users/me/", headers: [("Cookie", "\(name)=\(id).")]), 401, unauthorized)
+        XCTAssertTrue(try t.app.store.endSession(id: id, reason: .logout, now: t.now))
+        XCTAssertResponse(t.request("GET", "/users/me/", headers: [("Cookie", jar)]), 401, unauthorized)
+    }
+
     func testTheCookieListsItsSessionAsTheCurrentOne() throws {
         _ = try t.token()
         let sessions = try JSON.parse(t.request("GET", "/users/me/sessions", headers: [("Cookie", jar)]).body).arrayValue ?? []

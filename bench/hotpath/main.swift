@@ -7,7 +7,7 @@ import Glibc
 // under `valgrind --tool=callgrind` for instructions per request (repeatable on a noisy
 // machine), or under perf with uprobes on malloc for allocations per request.
 //
-//   gatehouse-hotpath SCENARIO [REQUESTS]     SCENARIO: health | jwt | garbage | basic | apikey | check
+//   gatehouse-hotpath SCENARIO [REQUESTS]     SCENARIO: health | jwt | garbage | basic | apikey | check | cookie
 // Prints nanoseconds per request (noisy; compare instruction counts instead).
 
 let scenario = CommandLine.arguments.dropFirst().first ?? "jwt"
@@ -92,6 +92,14 @@ let created = answer(parameters("POST", "/users/me/api-keys", body: keyBody, con
                                 headers: [("authorization", "Bearer " + token)]), body: Array(keyBody.utf8))
 guard let apiKey = field("key", in: json(created)) else { fail("api key: \(status(created)) \(json(created))") }
 
+let signIn = answer(parameters("POST", "/login", body: "username=johndoe&password=secret",
+                               contentType: "application/x-www-form-urlencoded", headers: []),
+                    body: Array("username=johndoe&password=secret".utf8))
+let setCookie = String(decoding: signIn, as: UTF8.self).split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") }
+guard let cookie = setCookie?.dropFirst("set-cookie: ".count).split(separator: ";").first.map(String.init) else {
+    fail("sign-in: \(status(signIn))")
+}
+
 let requests: [String: ([String], String)] = [
     "health": (parameters("GET", "/health", headers: []), "Status: 200 OK"),
     "jwt": (parameters("GET", "/users/me/", headers: [("authorization", "Bearer " + token)]), "Status: 200 OK"),
@@ -99,6 +107,7 @@ let requests: [String: ([String], String)] = [
     "basic": (parameters("GET", "/users/me/", headers: [("authorization", "Basic am9obmRvZTpzZWNyZXQ=")]), "Status: 200 OK"),
     "apikey": (parameters("GET", "/users/me/", headers: [("x-api-key", apiKey)]), "Status: 200 OK"),
     "check": (parameters("GET", "/check", headers: [("authorization", "Bearer " + token)]), "Status: 204 No Content"),
+    "cookie": (parameters("GET", "/check", headers: [("cookie", cookie)]), "Status: 204 No Content"),
 ]
 guard let (params, expected) = requests[scenario] else { fail("unknown scenario \(scenario)") }
 let first = answer(params)

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The browser's session, as the sign-in page sets it: `__Host-gatehouse` over HTTPS
 /// (Secure, so the prefix holds), `gatehouse_session` on plain-HTTP development; HttpOnly
 /// and SameSite=Lax either way. The value is the session id and a proof only the store can
@@ -53,7 +55,7 @@ public struct SessionCookieVerifier: CredentialVerifier {
         let now = app.now()
         guard parts.count == 2, let session = try app.store.session(id: parts[0]),
               session.isLive(at: now, idleSeconds: app.config.sessionIdle),
-              LibCrypto.constantTimeEquals(Array(parts[1].utf8), Array(SessionCookieScheme.proof(session).utf8)),
+              LibCrypto.constantTimeEquals(Array(parts[1].utf8), Array(app.cookieProofs.proof(for: session).utf8)),
               let user = try app.store.user(id: session.userID)
         else { throw scheme.notAuthenticated }
         if !["GET", "HEAD"].contains(request.method) && !SameSite.isSameOrigin(request) { throw SessionCookieVerifier.crossSite }
@@ -62,6 +64,24 @@ public struct SessionCookieVerifier: CredentialVerifier {
         identity.sessionID = session.id
         identity.secondFactor = session.secondFactor
         return identity
+    }
+}
+
+/// The proofs of the sessions whose cookies came here, so that a browser's every request does
+/// not cost an HMAC. A proof depends on its session's key alone, which never changes: an entry
+/// is used only with the key it was made from. Bounded; emptied when full.
+final class SessionCookieProofs: Sendable {
+    private let proofs = Mutex<[String: (key: [UInt8], proof: String)]>([:])
+    static let capacity = 1024
+
+    func proof(for session: Session) -> String {
+        if let known = proofs.withLock({ $0[session.id] }), known.key == session.refreshKey { return known.proof }
+        let proof = SessionCookieScheme.proof(session)
+        proofs.withLock { proofs in
+            if proofs.count >= SessionCookieProofs.capacity { proofs.removeAll(keepingCapacity: true) }
+            proofs[session.id] = (session.refreshKey, proof)
+        }
+        return proof
     }
 }
 

@@ -105,6 +105,7 @@ public enum Cookies {
     public static func parse(_ headerValues: [String]) -> [String: String] {
         var jar: [String: String] = [:]
         for header in headerValues {
+            if parseASCII(header, into: &jar) { continue }
             for chunk in header.split(separator: ";", omittingEmptySubsequences: false) {
                 let key: String
                 let value: String
@@ -124,5 +125,37 @@ public enum Cookies {
     static func unquote(_ v: String) -> String {
         guard v.count >= 2, v.hasPrefix("\""), v.hasSuffix("\"") else { return v }
         return HeaderTokens.unquote(String(v.dropFirst().dropLast()))
+    }
+
+    /// The same reading over the bytes of an ASCII header (every browser's), where a byte is a
+    /// Character; false, having read nothing, for any other text.
+    private static func parseASCII(_ header: String, into jar: inout [String: String]) -> Bool {
+        var header = header
+        return header.withUTF8 { bytes in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return false }
+            func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+            func trimmed(_ part: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
+                guard let first = part.firstIndex(where: { !isSpace($0) }) else { return part[part.endIndex...] }
+                return part[first...part.lastIndex(where: { !isSpace($0) })!]
+            }
+            var start = bytes.startIndex
+            while start <= bytes.endIndex {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+                let chunk = bytes[start..<end]
+                let key, value: Slice<UnsafeBufferPointer<UInt8>>
+                if let eq = chunk.firstIndex(of: UInt8(ascii: "=")) {
+                    (key, value) = (trimmed(chunk[..<eq]), trimmed(chunk[(eq + 1)...]))
+                } else {
+                    (key, value) = (chunk[chunk.endIndex...], trimmed(chunk))
+                }
+                if !key.isEmpty || !value.isEmpty {
+                    let text = String(decoding: value, as: UTF8.self)
+                    let quoted = value.count >= 2 && value.first == UInt8(ascii: "\"") && value.last == UInt8(ascii: "\"")
+                    jar[String(decoding: key, as: UTF8.self)] = quoted ? unquote(text) : text
+                }
+                start = end + 1
+            }
+            return true
+        }
     }
 }

@@ -76,8 +76,9 @@ enum CheckRoutes {
 enum IdentityHeaders {
     static func headers(for identity: Identity, style: IdentityHeaderStyle) -> Headers {
         let user = identity.user
-        func utf8(_ s: String) -> String { Latin1.string(Array(s.utf8)) }
-        var headers = Headers()
+        // A header carries bytes: UTF-8 goes out as its bytes, each read as a latin-1 scalar.
+        func utf8(_ s: String) -> String { s.utf8.allSatisfy { $0 < 0x80 } ? s : Latin1.string(Array(s.utf8)) }
+        var headers = Headers(minimumCapacity: 10)
         switch style {
         case .gatehouse:
             headers.add("x-gatehouse-user", user.username)
