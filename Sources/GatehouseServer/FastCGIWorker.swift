@@ -21,7 +21,7 @@ public enum FastCGIWorker {
     /// How long a busy worker may go without looking for SIGTERM and its master.
     static let lookInterval: UInt64 = 100_000_000
     /// An authorizer's rule when the request names none: the process environment's.
-    static let defaultRule = ProcessInfo.processInfo.environment[Authorizer.ruleVariable] ?? ""
+    static let defaultRule = Environment.value(Authorizer.ruleVariable) ?? ""
 
     /// Serves until SIGTERM, or until the master process is gone. Returns the exit status.
     public static func run(listenFD: Int32, app: App, logger: Logger, masterPID: pid_t?) -> Int32 {

@@ -47,7 +47,7 @@ public struct Server: Sendable {
 
     /// The file named by GATEHOUSE_CONFIG (when `file` is nil), the environment, then `options`.
     public static func loadConfig(file: String?, options: [SettingOption] = []) throws(ConfigError) -> Config {
-        let config = try Config.load(file: file ?? ProcessInfo.processInfo.environment[Config.fileVariable], options: options)
+        let config = try Config.load(file: file ?? Environment.value(Config.fileVariable), options: options)
         LogFormat.current = config.logFormat
         return config
     }
@@ -81,7 +81,7 @@ public struct Server: Sendable {
     /// The answer when fd 0 is a listening socket or REQUEST_METHOD is set; nil otherwise.
     public func answerWhatTheEnvironmentAsks() -> Int32? {
         if Listener.isListeningSocket(0) { return serveInheritedSocket() }
-        if ProcessInfo.processInfo.environment["REQUEST_METHOD"] != nil { return answerCGI() }
+        if Environment.value("REQUEST_METHOD") != nil { return answerCGI() }
         return nil
     }
 

@@ -27,7 +27,7 @@ struct DoctorCommand: ParsableCommand {
     var nginxConf: String?
 
     func run() throws {
-        let file = config ?? ProcessInfo.processInfo.environment[Config.fileVariable]
+        let file = config ?? Environment.value(Config.fileVariable)
         let settings: Config
         do {
             settings = try Server.loadConfig(file: file)
@@ -52,7 +52,7 @@ struct DoctorCommand: ParsableCommand {
     }
 
     static func onPath(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
+        let path = Environment.value("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin"
         return (path.split(separator: ":") + ["/usr/sbin", "/sbin"]).map { "\($0)/\(name)" }
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }

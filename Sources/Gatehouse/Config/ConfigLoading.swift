@@ -14,14 +14,15 @@ public struct SettingOption: Sendable {
 }
 
 extension Config {
-    /// The file (when given), then the `GATEHOUSE_<KEY>` environment variables, then the
-    /// command-line options, each over the one before; then the checks across settings.
-    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+    /// The file (when given), then the `GATEHOUSE_<KEY>` environment variables (the process's
+    /// when nil), then the command-line options, each over the one before; then the checks
+    /// across settings.
+    public static func load(file: String?, environment: [String: String]? = nil,
                             options: [SettingOption] = []) throws(ConfigError) -> Config
     {
         var config = Config()
         if let file { try config.read(file: file) }
-        try config.apply(environment: environment)
+        try config.apply(environment: environment ?? Environment.variables(prefixed: Config.environmentPrefix))
         for option in options { try config.set(option.key, option.value, origin: .option(name: option.option)) }
         try config.check()
         return config

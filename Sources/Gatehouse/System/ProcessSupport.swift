@@ -73,6 +73,25 @@ public enum StandardError {
     }
 }
 
+/// The process's environment, read where it lies: ProcessInfo's copies all of it into a
+/// dictionary first, which a CGI request pays for at every start.
+public enum Environment {
+    public static func value(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
+    /// The variables whose names start with `prefix`.
+    public static func variables(prefixed prefix: String) -> [String: String] {
+        var found: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            cursor += 1
+            guard strncmp(entry, prefix, prefix.utf8.count) == 0, let eq = strchr(entry, Int32(UInt8(ascii: "="))) else { continue }
+            let name = String(decoding: UnsafeRawBufferPointer(start: entry, count: eq - entry), as: UTF8.self)
+            found[name] = String(cString: eq + 1)
+        }
+        return found
+    }
+}
+
 /// The description of an errno value.
 public func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
