@@ -96,11 +96,13 @@ public final class App {
     }
 
     /// Opens this process's own store connection and keys: one App per worker.
+    /// `deferredStore`: the store is connected at its first use (a CGI request that reads
+    /// nothing from it never opens it); a worker connects at once, so that a bad store fails its start.
     public static func open(config: Config, logger: Logger = Logger(label: "gatehouse"),
                             hashLimiter: (any HashLimiter)? = nil, failureLedger: (any FailureLedger)? = nil,
                             authenticator: Authenticator = .standard(), metrics: (any MetricsSink)? = nil,
-                            extraRoutes: (Schemes) -> [Route] = { _ in [] }) throws -> App {
-        let store = try Store.open(config: config)
+                            extraRoutes: (Schemes) -> [Route] = { _ in [] }, deferredStore: Bool = false) throws -> App {
+        let store = try Store.open(config: config, deferred: deferredStore)
         let keys = try JWTKeySet.load(config: config)
         return try App(config: config, store: store, keys: keys, logger: logger, hashLimiter: hashLimiter,
                        failureLedger: failureLedger, authenticator: authenticator, metrics: metrics, extraRoutes: extraRoutes)

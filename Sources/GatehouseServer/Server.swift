@@ -24,7 +24,7 @@ public struct Server: Sendable {
         return { App.routeLabels(config: $0, extraRoutes: routes) }
     }
 
-    /// Builds a worker's App after fork (or the one App of a CGI run).
+    /// Builds a worker's App after fork.
     public var factory: AppFactory {
         let routes = self.routes
         let commit = self.commit
@@ -32,6 +32,12 @@ public struct Server: Sendable {
             try App.open(config: config, logger: Server.logger(config), hashLimiter: hashLimiter, failureLedger: failureLedger,
                          metrics: metrics ?? LocalMetrics(commit: commit), extraRoutes: routes)
         }
+    }
+
+    /// The one App of a CGI run: its store is opened only if the request reads it.
+    func cgiApp(_ config: Config) throws -> App {
+        try App.open(config: config, logger: Server.logger(config), metrics: LocalMetrics(commit: commit), extraRoutes: routes,
+                     deferredStore: true)
     }
 
     public static func logger(_ config: Config, label: String = "gatehouse") -> Logger {
@@ -145,7 +151,7 @@ public struct Server: Sendable {
     public func answerCGI() -> Int32 {
         do {
             let config = try Server.loadConfig(file: nil)
-            return CGIResponder.respond(app: try factory(config, nil, nil, nil))
+            return CGIResponder.respond(app: try cgiApp(config))
         } catch {
             StandardError.write("gatehouse: \(error)\n")
             _ = CGIResponder.writeAll(1, HTTPError.internalServerError.response.serialized())

@@ -29,7 +29,7 @@ extension TestApp {
     }
 
     /// The store's writes so far (every INSERT, UPDATE, DELETE and transaction statement).
-    var storeWrites: Int { app.store.connection.localWrites }
+    var storeWrites: Int { try! app.store.connection.localWrites }
 
     func register(_ username: String, _ email: String, _ password: String = "password1", fullName: String? = nil,
                   extra: String = "", from address: String = "") -> Response {

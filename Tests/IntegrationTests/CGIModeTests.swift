@@ -68,6 +68,39 @@ final class CGIModeTests: XCTestCase {
         XCTAssertEqual(overflow.stdout, Self.detail("413 Content Too Large", "Request body too large"))
     }
 
+    /// A CGI run opens the store only when its request reads it: /health and a token that
+    /// does not verify touch no database; a login does (and makes it). A store that cannot be
+    /// opened then is a 503, its reason on standard error only.
+    func testCGIOpensTheStoreOnlyForARequestThatReadsIt() throws {
+        let dir = NSTemporaryDirectory() + "gatehouse-cgi-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "data_dir = \(dir)\n".write(toFile: dir + "/g.conf", atomically: true, encoding: .utf8)
+        func run(_ env: [String: String], stdin: [UInt8] = []) throws -> ProcessOutput {
+            try Harness.run(Harness.binary, [], stdin: stdin, environment: env.merging(["GATEHOUSE_CONFIG": dir + "/g.conf"]) { a, _ in a },
+                            cleanEnvironment: true)
+        }
+        let database = dir + "/gatehouse.sqlite3"
+        XCTAssertEqual(try run(["REQUEST_METHOD": "GET", "PATH_INFO": "/health"]).stdout, Self.health)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: database), "/health reads no store")
+        let garbage = try run(["REQUEST_METHOD": "GET", "PATH_INFO": "/users/me/", "HTTP_AUTHORIZATION": "Bearer not.a.token"])
+        XCTAssertEqual(garbage.stdout, Self.detail("401 Unauthorized", "Could not validate credentials", extra: "www-authenticate: Bearer scope=\"me\"\r\n"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: database), "a token that does not verify reads no store")
+
+        let form = Array("username=nobody&password=wrongpassword".utf8)
+        let login = try run(["REQUEST_METHOD": "POST", "PATH_INFO": "/token", "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                             "CONTENT_LENGTH": String(form.count)], stdin: form)
+        XCTAssertEqual(login.stdout, Self.detail("400 Bad Request", "Incorrect username or password"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: database), "a login reads the store, made at first use")
+
+        try "data_dir = \(dir)\ndatabase = \(dir)/g.conf/gatehouse.sqlite3\n".write(toFile: dir + "/g.conf", atomically: true, encoding: .utf8)
+        let broken = try run(["REQUEST_METHOD": "POST", "PATH_INFO": "/token", "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                              "CONTENT_LENGTH": String(form.count)], stdin: form)
+        XCTAssertEqual(broken.stdout, Self.detail("503 Service Unavailable", "Service unavailable", extra: "retry-after: 1\r\n"))
+        XCTAssertTrue(broken.stderr.contains("g.conf is not a directory"), broken.stderr)
+        XCTAssertEqual(try run(["REQUEST_METHOD": "GET", "PATH_INFO": "/health"]).stdout, Self.health, "and /health still answers")
+    }
+
     func testCGIWithBrokenConfigAnswers500() throws {
         let out = try cgi(["REQUEST_METHOD": "GET", "PATH_INFO": "/health"], config: "no_such_setting = 1\n")
         XCTAssertEqual(out.status, 1)

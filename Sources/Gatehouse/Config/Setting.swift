@@ -6,29 +6,32 @@ package struct Setting: Sendable {
     package let key: String
     package let help: String
     /// What the value may be: "0 to 256", "one of …", "true or false".
-    package let accepts: String
+    package var accepts: String { describe() }
     /// SIGHUP re-reads it, but the listening sockets keep the old value until a restart.
     package let restartOnly: Bool
     /// Never printed, never echoed in an error.
     package let secret: Bool
     /// The default in words, where the property's default means something else (0 = one per core).
     let defaultNote: String?
+    private let describe: @Sendable () -> String
     let assign: @Sendable (inout Config, String) throws(ValueError) -> Void
     let render: @Sendable (Config) -> String
 
-    init<Value>(_ key: String, _ property: WritableKeyPath<Config, Value> & Sendable, _ type: SettingType<Value>,
+    /// The property and the type are taken unevaluated: the table is built whole, but each
+    /// key path and type is made only when its setting is used (a CGI request reads a few
+    /// settings, and would otherwise instantiate a hundred key paths at every start).
+    init<Value>(_ key: String, _ property: @autoclosure @escaping @Sendable () -> WritableKeyPath<Config, Value> & Sendable,
+                _ type: @autoclosure @escaping @Sendable () -> SettingType<Value>,
                 restartOnly: Bool = false, secret: Bool = false, default defaultNote: String? = nil, help: String)
     {
         self.key = key
         self.help = help
-        self.accepts = type.accepts
         self.restartOnly = restartOnly
         self.secret = secret
         self.defaultNote = defaultNote
-        let parse = type.parse
-        let format = type.format
-        assign = { config, text throws(ValueError) in config[keyPath: property] = try parse(text) }
-        render = { format($0[keyPath: property]) }
+        describe = { type().accepts }
+        assign = { config, text throws(ValueError) in config[keyPath: property()] = try type().parse(text) }
+        render = { type().format($0[keyPath: property()]) }
     }
 
     package var environmentName: String { Config.environmentPrefix + key.uppercased() }

@@ -77,21 +77,26 @@ public struct Router<Route: Sendable>: Sendable {
     /// For each route template without parameters, the entries its path matches, in order: the
     /// request for such a path (nearly every one) is decided by one lookup instead of a match
     /// against every route.
-    private var literalPaths: [String: [Int]] = [:]
+    private var literalPaths: [String: (parts: [Substring], matching: [Int])] = [:]
 
     public init() {}
 
     public mutating func add(_ method: String, _ path: String, _ route: Route) {
-        entries.append(Entry(method: method.uppercased(), pattern: PathPattern(path), route: route))
-        literalPaths = [:]
-        for entry in entries where entry.pattern.isLiteral && literalPaths[entry.pattern.template] == nil {
-            let parts = Router.split(entry.pattern.template)
-            literalPaths[entry.pattern.template] = entries.indices.filter { entries[$0].pattern.match(parts) != nil }
+        let entry = Entry(method: method.uppercased(), pattern: PathPattern(path), route: route)
+        entries.append(entry)
+        let index = entries.count - 1
+        // The new entry joins every literal path it matches; a new literal path gets every entry that matches it.
+        for (literal, known) in literalPaths where entry.pattern.match(known.parts) != nil {
+            literalPaths[literal]?.matching.append(index)
+        }
+        if entry.pattern.isLiteral, literalPaths[path] == nil {
+            let parts = Router.split(path)
+            literalPaths[path] = (parts, entries.indices.filter { entries[$0].pattern.match(parts) != nil })
         }
     }
 
     public func decide(method: String, path: String) -> Decision {
-        if let matching = literalPaths[path] {
+        if let matching = literalPaths[path]?.matching {
             return entries.withUnsafeBufferPointer { entries in
                 var allow: [String] = []
                 for index in matching {

@@ -272,7 +272,7 @@ extension Store {
     /// database whose schema is newer than this binary is refused before anything runs.
     public func migrate() throws {
         try locked {
-            switch connection.dialect {
+            switch dialect {
             case .sqlite: try migrateSQLite()
             case .postgresql: try migratePostgreSQL()
             }

@@ -31,6 +31,10 @@ final class SQLiteConnection: SQLDatabase {
         sqlite3_busy_timeout(db, Int32(clamping: busyTimeout))
         if readOnly { return }
         isWAL = try query("PRAGMA journal_mode = WAL", []) { $0.text(0) }.first == "wal"
+        // The -wal and -shm files stay when the last connection closes: a CGI request, often
+        // the only connection there is, would otherwise make and remove both every time.
+        var persist: Int32 = 1
+        sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA synchronous = NORMAL")
     }

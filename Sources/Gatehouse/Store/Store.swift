@@ -47,7 +47,30 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
 /// for several nodes. One connection; every call is serialised by a lock so the store can be
 /// shared, though each worker owns its own.
 public final class Store {
-    let connection: any SQLDatabase
+    /// The connection, made (and the schema migrated) at its first use when the store was
+    /// opened deferred: a CGI request that never reads the store never opens it.
+    var connection: any SQLDatabase {
+        get throws(StoreError) {
+            if let opened { return opened }
+            do throws(StoreError) {
+                let fresh = try connect()
+                opened = fresh
+                do { try migrate() } catch {
+                    opened = nil
+                    throw (error as? StoreError) ?? .invalid("\(error)")
+                }
+                return fresh
+            } catch where deferred && !error.isUnavailable {
+                // Met while answering a request: the request cannot be served (503), and the
+                // reason is for the log, never for the client.
+                throw .unavailable("cannot open \(path): \(error)")
+            }
+        }
+    }
+    private var opened: (any SQLDatabase)?
+    private let connect: () throws(StoreError) -> any SQLDatabase
+    private let deferred: Bool
+    let dialect: SQLDialect
     private let lock = RecursiveLock()
     var usersByName = RowCache<String, User>()
     var usersByID = RowCache<Int64, User>()
@@ -60,48 +83,55 @@ public final class Store {
     private var inRequest = false
     public let path: String
 
-    private init(path: String, connection: any SQLDatabase) {
+    /// `deferred`: connect at the first use instead of now.
+    private init(path: String, dialect: SQLDialect, deferred: Bool,
+                 connect: @escaping () throws(StoreError) -> any SQLDatabase) throws(StoreError) {
         self.path = path
-        self.connection = connection
+        self.dialect = dialect
+        self.connect = connect
+        self.deferred = deferred
+        if !deferred { _ = try connection }
     }
 
     /// Opens (creating the folder 0700 and the file 0600 when missing) and migrates.
     /// `busyTimeout`: how long a write waits for another connection's lock before SQLITE_BUSY.
-    public static func open(path: String, busyTimeout milliseconds: Int = Store.defaultBusyTimeout) throws -> Store {
-        let directory = FilePath.directory(of: path)
-        if !directory.isEmpty { try makeDirectory(directory) }
-        if !FilePath.exists(path) {
-            let fd = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
-            if fd < 0, errno != EEXIST {
-                throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))")
+    public static func open(path: String, busyTimeout milliseconds: Int = Store.defaultBusyTimeout,
+                            deferred: Bool = false) throws -> Store {
+        try Store(path: path, dialect: .sqlite, deferred: deferred) { () throws(StoreError) in
+            let directory = FilePath.directory(of: path)
+            if !directory.isEmpty { try makeDirectory(directory) }
+            if !FilePath.exists(path) {
+                let fd = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+                if fd < 0, errno != EEXIST {
+                    throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(errorText())")
+                }
+                if fd >= 0 { close(fd) }
             }
-            if fd >= 0 { close(fd) }
+            return try SQLiteConnection(path: path, busyTimeout: milliseconds)
         }
-        let store = Store(path: path, connection: try SQLiteConnection(path: path, busyTimeout: milliseconds))
-        try store.migrate()
-        return store
     }
 
     /// Connects and migrates. `url` is a libpq connection string (`postgresql://…`, or
     /// `postgresql:///gatehouse?host=/run/postgresql`); it and the password stay out of every message.
     public static func open(postgresql url: String, password: String?,
-                            freshness: DatabaseFreshness = .everyRequest) throws -> Store {
-        let connection = try PostgreSQLConnection(url: url, password: password, freshness: freshness)
-        let store = Store(path: connection.displayName, connection: connection)
-        try store.migrate()
-        return store
+                            freshness: DatabaseFreshness = .everyRequest, deferred: Bool = false) throws -> Store {
+        try Store(path: PostgreSQLText.redacted(url), dialect: .postgresql, deferred: deferred) { () throws(StoreError) in
+            try PostgreSQLConnection(url: url, password: password, freshness: freshness)
+        }
     }
 
-    /// The store the configuration names.
-    public static func open(config: Config) throws -> Store {
-        guard config.databaseIsPostgreSQL else { return try open(path: config.databasePath, busyTimeout: config.databaseBusyTimeoutMs) }
+    /// The store the configuration names; `deferred`: connected at its first use (a CGI request).
+    public static func open(config: Config, deferred: Bool = false) throws -> Store {
+        guard config.databaseIsPostgreSQL else {
+            return try open(path: config.databasePath, busyTimeout: config.databaseBusyTimeoutMs, deferred: deferred)
+        }
         return try open(postgresql: config.databasePath, password: try config.databasePassword(),
-                        freshness: config.databaseFreshness)
+                        freshness: config.databaseFreshness, deferred: deferred)
     }
 
-    public var isPostgreSQL: Bool { connection.dialect == .postgresql }
+    public var isPostgreSQL: Bool { dialect == .postgresql }
 
-    private static func makeDirectory(_ directory: String) throws {
+    private static func makeDirectory(_ directory: String) throws(StoreError) {
         if let problem = FilePath.makeDirectories(directory) {
             throw StoreError.sqlite(code: SQLITE_CANTOPEN, message: problem)
         }
@@ -124,7 +154,7 @@ public final class Store {
 
     /// The stamp the row caches are checked against.
     func currentStamp() throws(StoreError) -> ChangeStamp {
-        if inRequest, let requestStamp, requestStamp.localWrites == connection.localWrites { return requestStamp }
+        if inRequest, let requestStamp, try requestStamp.localWrites == connection.localWrites { return requestStamp }
         let stamp = try connection.changeStamp()
         if inRequest { requestStamp = stamp }
         return stamp

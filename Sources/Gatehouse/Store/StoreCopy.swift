@@ -16,7 +16,7 @@ extension Store {
     static let notCopied: Set<String> = ["schema_migrations", "throttle_failures"]
 
     public func copy(into target: Store) throws -> [CopiedTable] {
-        guard connection.dialect == .sqlite, target.connection.dialect == .postgresql else {
+        guard dialect == .sqlite, target.dialect == .postgresql else {
             throw StoreError.invalid("copying goes from an SQLite store to a PostgreSQL one")
         }
         guard schemaVersion == target.schemaVersion else {
