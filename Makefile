@@ -22,11 +22,13 @@ SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui.css oauth2-redirect.html fav
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 5000
 
-# The release binary: the Swift standard library and Foundation linked in, so that only
-# Debian's own libraries remain (ldd); no $$ORIGIN rpath; relocations read-only at start
-# (-z now, as Debian's hardening asks). The manual plugin builds with
-# the same flags, so it reuses this build instead of making another.
-RELEASE_FLAGS := -c release -Xswiftc -static-stdlib --disable-local-rpath -Xlinker -z -Xlinker now
+# The release binary: the Swift standard library and FoundationEssentials linked in, so that
+# only Debian's own libraries remain (ldd); no $$ORIGIN rpath; relocations read-only at start
+# (-z now, as Debian's hardening asks), linked by lld with its relative relocations packed
+# (DT_RELR, glibc 2.36): a megabyte less of table for the loader to read at every CGI start.
+# The manual plugin builds with the same flags, so it reuses this build instead of making another.
+RELEASE_FLAGS := -c release -Xswiftc -static-stdlib -Xswiftc -use-ld=lld --disable-local-rpath \
+	-Xlinker -z -Xlinker now -Xlinker -z -Xlinker pack-relative-relocs
 RELEASE_BIN := .build/release/gatehouse
 
 # make install PREFIX=/usr/local DESTDIR=/tmp/stage: the same files the .deb holds.
