@@ -101,6 +101,19 @@ final class CGIModeTests: XCTestCase {
         XCTAssertEqual(try run(["REQUEST_METHOD": "GET", "PATH_INFO": "/health"]).stdout, Self.health, "and /health still answers")
     }
 
+    /// libcrypto is opened by the first request that needs it: /health never loads it (nor
+    /// does the process's exit), a token to verify does. The loader says which files it opens.
+    func testCGILoadsLibcryptoOnlyForARequestThatNeedsIt() throws {
+        let health = try cgi(["REQUEST_METHOD": "GET", "PATH_INFO": "/health", "LD_DEBUG": "files"])
+        XCTAssertEqual(health.stdout, Self.health)
+        XCTAssertFalse(health.stderr.contains("libcrypto"), health.stderr)
+        let token = try cgi(["REQUEST_METHOD": "GET", "PATH_INFO": "/users/me/", "LD_DEBUG": "files",
+                             "HTTP_AUTHORIZATION": "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0." + String(repeating: "A", count: 43)])
+        XCTAssertEqual(token.stdout, Self.detail("401 Unauthorized", "Could not validate credentials",
+                                                 extra: "www-authenticate: Bearer scope=\"me\"\r\n"))
+        XCTAssertTrue(token.stderr.contains("file=libcrypto.so.3"), "verifying a signature opened libcrypto: \(token.stderr.suffix(300))")
+    }
+
     func testCGIWithBrokenConfigAnswers500() throws {
         let out = try cgi(["REQUEST_METHOD": "GET", "PATH_INFO": "/health"], config: "no_such_setting = 1\n")
         XCTAssertEqual(out.status, 1)

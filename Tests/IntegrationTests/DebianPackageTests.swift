@@ -393,10 +393,10 @@ final class DebianPackageTests: XCTestCase {
         try run("/usr/bin/dpkg-deb", ["-f", deb, name]).text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// The libraries the binary opens itself when a setting needs them (debian/control.in
+    /// The libraries the binary opens itself when it first needs them (debian/control.in
     /// declares them; ldd cannot see them): libpq for a postgresql:// database, libcurl for
-    /// mail_transport = smtp.
-    static let opened = ["libpq5", "libcurl4"]
+    /// mail_transport = smtp, libcrypto for the first MAC, digest or key.
+    static let opened = ["libpq5", "libcurl4", "libssl3"]
 
     /// The paths ldd resolved (`libc.so.6 => /lib/…/libc.so.6 (0x…)`, and the loader).
     static func resolvedLibraries(_ ldd: String) -> [String] {

@@ -5,13 +5,13 @@ extension OpenSSLKey {
     /// The members that make up the public key, in RFC 7638's lexicographic order; nil for
     /// a key type JWK has no form for here.
     package var publicJWKMembers: [(String, JSON)]? {
-        defer { ERR_clear_error() }
+        defer { openssl.ERR_clear_error() }
         switch kind {
         case .ed25519:
             var length = 0
-            guard EVP_PKEY_get_raw_public_key(pkey, nil, &length) == 1 else { return nil }
+            guard openssl.EVP_PKEY_get_raw_public_key(pkey, nil, &length) == 1 else { return nil }
             var raw = [UInt8](repeating: 0, count: length)
-            guard EVP_PKEY_get_raw_public_key(pkey, &raw, &length) == 1 else { return nil }
+            guard openssl.EVP_PKEY_get_raw_public_key(pkey, &raw, &length) == 1 else { return nil }
             return [("crv", "Ed25519"), ("kty", "OKP"), ("x", .string(Base64.urlEncode(raw)))]
         case .ec(let curve):
             let (name, width) = curve == "prime256v1" || curve == "P-256" ? ("P-256", 32) : ("P-384", 48)
@@ -33,11 +33,11 @@ extension OpenSSLKey {
     /// A big-endian number parameter, left-padded to `width` bytes when given.
     private func number(_ name: String, width: Int = 0) -> [UInt8]? {
         var bn: OpaquePointer? = nil
-        guard EVP_PKEY_get_bn_param(pkey, name, &bn) == 1, let bn else { return nil }
-        defer { BN_free(bn) }
-        let size = max(width, Int((BN_num_bits(bn) + 7) / 8))
+        guard openssl.EVP_PKEY_get_bn_param(pkey, name, &bn) == 1, let bn else { return nil }
+        defer { openssl.BN_free(bn) }
+        let size = max(width, Int((openssl.BN_num_bits(bn) + 7) / 8))
         var out = [UInt8](repeating: 0, count: size)
-        guard BN_bn2binpad(bn, &out, Int32(size)) == Int32(size) else { return nil }
+        guard openssl.BN_bn2binpad(bn, &out, Int32(size)) == Int32(size) else { return nil }
         return out
     }
 }

@@ -23,11 +23,11 @@ package enum LibCrypto {
             }
         }
 
-        // Fetched once, on first use: OpenSSL 3 looks a digest named by EVP_sha256() up again on
+        // Fetched once, on first use: OpenSSL 3 looks a digest named by openssl.EVP_sha256() up again on
         // every call (locks and a table walk, several times the cost of hashing a short input).
-        private nonisolated(unsafe) static let sha256MD = EVP_MD_fetch(nil, "SHA256", nil)
-        private nonisolated(unsafe) static let sha384MD = EVP_MD_fetch(nil, "SHA384", nil)
-        private nonisolated(unsafe) static let sha512MD = EVP_MD_fetch(nil, "SHA512", nil)
+        private nonisolated(unsafe) static let sha256MD = openssl.EVP_MD_fetch(nil, "SHA256", nil)
+        private nonisolated(unsafe) static let sha384MD = openssl.EVP_MD_fetch(nil, "SHA384", nil)
+        private nonisolated(unsafe) static let sha512MD = openssl.EVP_MD_fetch(nil, "SHA512", nil)
 
         package var size: Int {
             switch self {
@@ -49,7 +49,7 @@ package enum LibCrypto {
     package static func digest(_ digest: Digest, _ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        guard EVP_Digest(data, data.count, &out, &length, digest.md, nil) == 1 else {
+        guard openssl.EVP_Digest(data, data.count, &out, &length, digest.md, nil) == 1 else {
             fatalError("EVP_Digest failed")
         }
         return Array(out.prefix(Int(length)))
@@ -66,7 +66,7 @@ package enum LibCrypto {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let ok = key.withUnsafeBufferPointer { k in
-            HMAC(EVP_sha1(), k.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(k.count), data, data.count, &out, &length)
+            openssl.HMAC(openssl.EVP_sha1(), k.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(k.count), data, data.count, &out, &length)
         }
         guard ok != nil else { fatalError("HMAC failed") }
         return Array(out.prefix(Int(length)))
@@ -80,22 +80,22 @@ package enum LibCrypto {
     package static func seal(_ plaintext: [UInt8], key: [UInt8], associated: [UInt8]) -> [UInt8] {
         precondition(key.count == 32, "AES-256 takes a 32-byte key")
         let nonce = randomBytes(gcmNonceLength)
-        guard let ctx = EVP_CIPHER_CTX_new() else { fatalError("EVP_CIPHER_CTX_new failed") }
-        defer { EVP_CIPHER_CTX_free(ctx) }
+        guard let ctx = openssl.EVP_CIPHER_CTX_new() else { fatalError("EVP_CIPHER_CTX_new failed") }
+        defer { openssl.EVP_CIPHER_CTX_free(ctx) }
         var out = [UInt8](repeating: 0, count: plaintext.count + 16)
         var length: Int32 = 0
         var total = 0
         var tag = [UInt8](repeating: 0, count: gcmTagLength)
-        let ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nil, key, nonce) == 1
-            && (associated.isEmpty || EVP_EncryptUpdate(ctx, nil, &length, associated, Int32(associated.count)) == 1)
+        let ok = openssl.EVP_EncryptInit_ex(ctx, openssl.EVP_aes_256_gcm(), nil, key, nonce) == 1
+            && (associated.isEmpty || openssl.EVP_EncryptUpdate(ctx, nil, &length, associated, Int32(associated.count)) == 1)
             && out.withUnsafeMutableBufferPointer { buffer in
-                guard EVP_EncryptUpdate(ctx, buffer.baseAddress, &length, plaintext, Int32(plaintext.count)) == 1 else { return false }
+                guard openssl.EVP_EncryptUpdate(ctx, buffer.baseAddress, &length, plaintext, Int32(plaintext.count)) == 1 else { return false }
                 total = Int(length)
-                guard EVP_EncryptFinal_ex(ctx, buffer.baseAddress! + total, &length) == 1 else { return false }
+                guard openssl.EVP_EncryptFinal_ex(ctx, buffer.baseAddress! + total, &length) == 1 else { return false }
                 total += Int(length)
                 return true
             }
-            && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, Int32(gcmTagLength), &tag) == 1
+            && openssl.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, Int32(gcmTagLength), &tag) == 1
         guard ok else { fatalError("AES-256-GCM encryption failed") }
         return nonce + out.prefix(total) + tag
     }
@@ -107,21 +107,21 @@ package enum LibCrypto {
         let nonce = Array(sealed.prefix(gcmNonceLength))
         let body = Array(sealed.dropFirst(gcmNonceLength).dropLast(gcmTagLength))
         var tag = Array(sealed.suffix(gcmTagLength))
-        guard let ctx = EVP_CIPHER_CTX_new() else { return nil }
+        guard let ctx = openssl.EVP_CIPHER_CTX_new() else { return nil }
         defer {
-            EVP_CIPHER_CTX_free(ctx)
-            ERR_clear_error()
+            openssl.EVP_CIPHER_CTX_free(ctx)
+            openssl.ERR_clear_error()
         }
         var out = [UInt8](repeating: 0, count: body.count + 16)
         var length: Int32 = 0
         var total = 0
-        let ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nil, key, nonce) == 1
-            && (associated.isEmpty || EVP_DecryptUpdate(ctx, nil, &length, associated, Int32(associated.count)) == 1)
+        let ok = openssl.EVP_DecryptInit_ex(ctx, openssl.EVP_aes_256_gcm(), nil, key, nonce) == 1
+            && (associated.isEmpty || openssl.EVP_DecryptUpdate(ctx, nil, &length, associated, Int32(associated.count)) == 1)
             && out.withUnsafeMutableBufferPointer { buffer in
-                guard EVP_DecryptUpdate(ctx, buffer.baseAddress, &length, body, Int32(body.count)) == 1 else { return false }
+                guard openssl.EVP_DecryptUpdate(ctx, buffer.baseAddress, &length, body, Int32(body.count)) == 1 else { return false }
                 total = Int(length)
-                guard EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, Int32(gcmTagLength), &tag) == 1,
-                      EVP_DecryptFinal_ex(ctx, buffer.baseAddress! + total, &length) == 1
+                guard openssl.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, Int32(gcmTagLength), &tag) == 1,
+                      openssl.EVP_DecryptFinal_ex(ctx, buffer.baseAddress! + total, &length) == 1
                 else { return false }
                 total += Int(length)
                 return true
@@ -133,7 +133,7 @@ package enum LibCrypto {
     package static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         if a.isEmpty { return true }
-        return CRYPTO_memcmp(a, b, a.count) == 0
+        return openssl.CRYPTO_memcmp(a, b, a.count) == 0
     }
 
     package static func hex(_ bytes: [UInt8]) -> String {
