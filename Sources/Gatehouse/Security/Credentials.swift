@@ -48,13 +48,22 @@ public enum AuthorizationHeader {
         return space == utf8.endIndex ? "" : value[utf8.index(after: space)...].trimmingWhitespace()
     }
 
-    /// For an ASCII value (every header from a client's ASCII bytes): where its first space is,
-    /// or its end when it has none. nil for other text, which is split by Characters.
+    /// Where the value's first space is, or its end when it has none, when the text up to it and
+    /// the byte after it are ASCII: there the first space byte is the first " " Character (no
+    /// mark can join it), and the rest is trimmed by bytes either way. nil for other text, which
+    /// is split by Characters.
     private static func asciiSpace(in value: String) -> String.Index? {
         let utf8 = value.utf8
-        let ascii = utf8.withContiguousStorageIfAvailable { !$0.contains(where: { $0 >= 0x80 }) } ?? false
-        guard ascii else { return nil }
-        return utf8.firstIndex(of: UInt8(ascii: " ")) ?? utf8.endIndex
+        let found = utf8.withContiguousStorageIfAvailable { bytes -> Int? in
+            var i = 0
+            while i < bytes.count, bytes[i] != UInt8(ascii: " ") {
+                if bytes[i] >= 0x80 { return nil }
+                i += 1
+            }
+            return i + 1 < bytes.count && bytes[i + 1] >= 0x80 ? nil : i
+        }
+        guard let offset = found ?? nil else { return nil }
+        return utf8.index(utf8.startIndex, offsetBy: offset)
     }
 }
 
