@@ -55,7 +55,7 @@ enum CheckRoutes {
         let app = context.app
         let form = try context.body(IntrospectionForm.self)
         let inactive = Output(.object([("active", false)]))
-        guard let (user, token) = try app.currentAccessToken(form.token), !user.disabled else {
+        guard let (user, token, _) = try app.currentAccessToken(form.token), !user.disabled else {
             return inactive
         }
         let identity = try app.identity(user, holding: token.scopes, kind: .token)

@@ -48,10 +48,10 @@ public struct AccessTokenVerifier: CredentialVerifier {
                          request: Request, app: App) throws -> Identity?
     {
         guard case let .bearerToken(token) = credential else { return nil }
-        guard let (user, token) = try app.currentAccessToken(token) else { throw requirement.couldNotValidate }
+        guard let (user, token, session) = try app.currentAccessToken(token) else { throw requirement.couldNotValidate }
         var identity = try app.identity(user, holding: token.scopes, kind: .token)
         identity.sessionID = token.sessionID
-        identity.secondFactor = try app.store.session(id: token.sessionID)?.secondFactor ?? false
+        identity.secondFactor = session.secondFactor
         return identity
     }
 }
@@ -126,14 +126,14 @@ public struct APIKeyVerifier: CredentialVerifier {
 extension App {
     /// A token that verifies and still speaks for its account, in a session that is live,
     /// with that account; nil otherwise. Using the session keeps it from going idle.
-    func currentAccessToken(_ token: String) throws -> (User, AccessToken)? {
+    func currentAccessToken(_ token: String) throws -> (User, AccessToken, Session)? {
         let now = now()
         guard let token = accessTokens.read(token, now: now), let user = try store.user(id: token.userID), token.isCurrent(for: user),
               let session = try store.session(id: token.sessionID), session.userID == user.id,
               session.isLive(at: now, idleSeconds: config.sessionIdle)
         else { return nil }
         try store.bestEffort { try store.touchSession(session, now: now) }
-        return (user, token)
+        return (user, token, session)
     }
 
     /// What a credential holding `granted` may do for `user`: the OAuth2 scopes the user still
