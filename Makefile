@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 DEBIAN_PACKAGES := libfcgi-dev libsqlite3-dev libssl-dev libargon2-dev libcrypt-dev pkg-config \
 	nginx lighttpd spawn-fcgi wrk curl python3-venv sqlite3 \
 	dpkg-dev lintian systemd adduser \
-	libcurl4-openssl-dev libqrencode-dev libpq-dev postgresql chromium chromium-driver prometheus
+	libcurl4-openssl-dev libqrencode-dev libpq-dev postgresql chromium chromium-driver prometheus valgrind
 PYPI_PACKAGES := pyjwt pwdlib[argon2,bcrypt] passlib bcrypt cryptography fastapi uvicorn python-multipart httpx \
 	selenium schemathesis sqlmap aiosmtpd pyotp matplotlib \
 	swagger-ui-py
@@ -48,7 +48,7 @@ GENERATED := .build/generated
 # Where `make deb` writes the path of the package it built (make test hands it to the tests).
 DEB_NAME := .build/deb-name
 
-.PHONY: all deps venv build release run test unit integration bench readme-settings example clean generated install deb fuzz fuzz-bounded swagger-ui attack soak test-side test-postgresql
+.PHONY: all deps venv build release hotpath run test unit integration bench readme-settings example clean generated install deb fuzz fuzz-bounded swagger-ui attack soak test-side test-postgresql
 
 all: build
 
@@ -136,7 +136,11 @@ fuzz: deps
 fuzz-bounded: deps
 	SWIFT=$(SWIFT) Tests/Fuzz/run --runs $(FUZZ_RUNS) $(FUZZ_TARGETS)
 
-bench: release venv
+# The in-process request path measured by bench (m) (bench/hotpath), with the release flags.
+hotpath: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product gatehouse-hotpath
+
+bench: release hotpath venv
 	PY=$(PY) bench/run
 
 # Against a private nginx + Gatehouse: whether a login's time tells an unknown user from a

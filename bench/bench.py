@@ -4,14 +4,16 @@ On a shared, noisy machine only ratios measured in one run mean anything, so thi
 starts everything itself (nginx, a minimal C libfcgi responder, Gatehouse, FastAPI's
 tutorial under uvicorn), runs each scenario against each target one after another,
 and prints one table with ratios to nginx's own `return 200` and to the C responder,
-then the tables of (k), one CGI request (cgi_request.py), and (l), heap allocations per
-request (allocations.py). Nothing here asserts a timing.
+then the tables of (k), one CGI request (cgi_request.py), (l), heap allocations per
+request (allocations.py), and (m), instructions per request in process (instructions.py).
+Nothing here asserts a timing.
 
 Settings (environment): BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 BENCH_WORKERS (cores), BENCH_LOGIN_CONNECTIONS (8), BENCH_LOGIN_DURATION (= duration),
-BENCH_ONLY (all): the scenarios to run, by the letters of their titles, e.g. a,b,f,i,k,l
+BENCH_ONLY (all): the scenarios to run, by the letters of their titles, e.g. a,b,f,i,k,l,m
 (FastAPI and PostgreSQL start only when a chosen scenario needs them), BENCH_CGI_RUNS (20)
-for (k), BENCH_ALLOC_REQUESTS (2000) for (l), BENCH_STORE_USERS (1000000) for (j),
+for (k), BENCH_ALLOC_REQUESTS (2000) for (l), BENCH_HOTPATH_REQUESTS (400) for (m),
+BENCH_STORE_USERS (1000000) for (j),
 GH_BIN (.build/release/gatehouse), BENCH_KEEP=1 keeps the temp dir and logs.
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from allocations import ALLOC_TITLE, Probes, run_allocations
 from cgi_request import CGI_TITLE, run_cgi
+from instructions import INSTR_TITLE, run_instructions
 from procs import (Processes, curl, free_port, helper_name, memory_kib, process_tree, tree_cpu_seconds,
                    unix_socket_accepts, wait_for)
 from scenarios import (GATE_TITLE, APIKEY_TITLE, BASIC_TITLE, JWT_TITLE, LOGIN, LOGIN_TITLE, ME, REFRESH, SCENARIOS, WRONG_LOGIN,
@@ -55,9 +58,9 @@ LOGIN_CONNECTIONS = env_int("BENCH_LOGIN_CONNECTIONS", 8)
 GH_BIN = os.environ.get("GH_BIN") or str(ROOT / ".build/release/gatehouse")
 PY = os.environ.get("PY") or sys.executable
 ONLY = {part.strip().lower() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()}
-# The scenarios measured with wrk, then the two measured otherwise.
+# The scenarios measured with wrk, then the three measured otherwise.
 WRK_TITLES = [s.title for s in SCENARIOS] + [GATE_TITLE, STORE_TITLE]
-TITLES = WRK_TITLES + [CGI_TITLE, ALLOC_TITLE]
+TITLES = WRK_TITLES + [CGI_TITLE, ALLOC_TITLE, INSTR_TITLE]
 
 
 def selected(title):
@@ -197,7 +200,7 @@ class Bench:
         self.sqlite_path = self.tmp / "data" / "gatehouse.sqlite3"
         self.fastapi = Target("FastAPI", "/fastapi")
         self.rows = []
-        self.tables = []  # (header, rows, footnotes) printed after the main table: (k), (l)
+        self.tables = []  # (header, rows, footnotes) printed after the main table: (k), (l), (m)
         self.probes = Probes()
         self.notes = []
         self.user_add_error = None
@@ -565,6 +568,8 @@ class Bench:
             self.tables.append(run_cgi(self, GH_BIN, log))
         if selected(ALLOC_TITLE):
             self.tables.append(run_allocations(self, log))
+        if selected(INSTR_TITLE):
+            self.tables.append(run_instructions(self, log))
         if selected(GATE_TITLE):
             self.run_gate()
         if selected(STORE_TITLE):
