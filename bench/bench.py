@@ -468,6 +468,9 @@ class Bench:
             expected = request.expect if target in (self.gatehouse, self.fastapi) else 200
             note = "" if status == expected else f"got {status}, expected {expected}: {body[:60]}"
             options = dict(connections=LOGIN_CONNECTIONS, duration=LOGIN_DURATION, timeout="30s") if scenario.login else {}
+            if scenario.warm_up:
+                self.collect(self.wrk(self.base + target.prefix + request.path, request.method, request.headers(target),
+                                      request.body, duration="1s"))
             result = self.measure(target, request, **options)
             row = Row(scenario.title, target.name, result=result, note=note)
             if target in (self.nginx, self.c):
