@@ -14,7 +14,7 @@ final class TestApp {
     /// `demoUsers: false` for a second node over the same database (`settings["database"]`).
     init(_ settings: [String: String] = [:], logger: Logger = TestApp.quietLogger,
          failureLedger: (any FailureLedger)? = nil, demoUsers: Bool = true) throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("gh-test-\(UUID().uuidString)").path
+        dir = TestApp.folders + "/" + UUID().uuidString
         var env = [
             "GATEHOUSE_DATA_DIR": dir, "GATEHOUSE_DEMO": "true",
             "GATEHOUSE_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
@@ -51,6 +51,14 @@ final class TestApp {
     var now: Int64 { box.value }
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// One folder for the process's stores, removed when the process exits: XCTest keeps every
+    /// test case, and so its TestApp, alive until then, and deinit never runs at exit.
+    static let folders: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gh-test-\(getpid())-\(UUID().uuidString)").path
+        atexit { try? FileManager.default.removeItem(atPath: TestApp.folders) }
+        return path
+    }()
 
     @discardableResult
     func addUser(_ name: String, _ password: String, fullName: String? = nil, email: String? = nil,

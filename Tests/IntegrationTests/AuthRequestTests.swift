@@ -5,11 +5,13 @@ import XCTest
 /// `auth_request` against Gatehouse's /check, with and without a scope.
 final class AuthRequestTests: XCTestCase {
     nonisolated(unsafe) static var e2e: E2E!
+    nonisolated(unsafe) static var www: String?
 
     override class func setUp() {
         super.setUp()
         do {
             let www = FileManager.default.temporaryDirectory.appendingPathComponent("gh-private-\(UUID().uuidString)").path
+            self.www = www
             try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
             try "secret report\n".write(toFile: www + "/report.txt", atomically: true, encoding: .utf8)
             chmod(www, 0o755)
@@ -44,6 +46,7 @@ final class AuthRequestTests: XCTestCase {
 
     override class func tearDown() {
         e2e?.stop()
+        if let www { try? FileManager.default.removeItem(atPath: www) }
         super.tearDown()
     }
 

@@ -6,12 +6,14 @@ import XCTest
 /// X-Forwarded-For is its own client address and the tests do not ban each other.
 final class ThrottleThroughNginxTests: XCTestCase {
     nonisolated(unsafe) static var e2e: E2E!
+    nonisolated(unsafe) static var www: String?
     static let throttled = #"{"detail":"Too many failed login attempts"}"#
 
     override class func setUp() {
         super.setUp()
         do {
             let www = FileManager.default.temporaryDirectory.appendingPathComponent("gh-throttled-\(UUID().uuidString)").path
+            self.www = www
             try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
             try "secret report\n".write(toFile: www + "/report.txt", atomically: true, encoding: .utf8)
             chmod(www, 0o755)
@@ -27,6 +29,7 @@ final class ThrottleThroughNginxTests: XCTestCase {
 
     override class func tearDown() {
         e2e?.stop()
+        if let www { try? FileManager.default.removeItem(atPath: www) }
         super.tearDown()
     }
 
