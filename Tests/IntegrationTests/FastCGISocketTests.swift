@@ -91,6 +91,35 @@ final class FastCGISocketTests: XCTestCase {
         try assertPoolServes(workers, queued: 1)
     }
 
+    /// A request whose input was read to its end: the worker closes the connection outright
+    /// (no half-close and wait for the web server's close), so once the answer ended, a write
+    /// finds no one listening.
+    func testAFinishedConnectionIsClosedOutright() throws {
+        let peer = try FastCGIPeer(h.socketPath)
+        defer { peer.close() }
+        peer.send(FastCGIPeer.record(type: 1, id: 1, content: [0, 1, 0, 0, 0, 0, 0, 0])  // RESPONDER
+            + Self.healthParams + FastCGIPeer.params([:]) + FastCGIPeer.record(type: 5, id: 1, content: []))
+        XCTAssertTrue(peer.readUntilEndRequest(seconds: 10).contains(#"{"status":"ok"}"#))
+        XCTAssertTrue(peer.waitForHangUp(seconds: 10))
+        XCTAssertEqual(peer.write([1]), EPIPE, "the worker's end is closed, not only shut for writing")
+    }
+
+    /// Input left unread when the answer goes (here FCGI_STDIN never ends): libfcgi's own close,
+    /// which shuts the worker's side for writing and still reads what arrives, so that late
+    /// input cannot turn into a reset that destroys the answer.
+    func testUnfinishedInputGetsTheCarefulClose() throws {
+        let peer = try FastCGIPeer(h.socketPath)
+        defer { peer.close() }
+        peer.send(FastCGIPeer.record(type: 1, id: 1, content: [0, 1, 0, 0, 0, 0, 0, 0])
+            + Self.healthParams + FastCGIPeer.params([:]) + FastCGIPeer.record(type: 5, id: 1, content: Array("stray".utf8)))
+        XCTAssertTrue(peer.readUntilEndRequest(seconds: 10).contains(#"{"status":"ok"}"#))
+        XCTAssertTrue(peer.waitForHangUp(seconds: 10))
+        XCTAssertEqual(peer.write([1]), 0, "the worker still reads after its half-close")
+    }
+
+    static let healthParams = FastCGIPeer.params(["REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": "/health",
+                                                  "SERVER_PROTOCOL": "HTTP/1.1", "REQUEST_URI": "/health"])
+
     /// Through nginx's unbuffered mount (the root one): clients that send a body a little at a
     /// time, or stop midway, and more of them than workers. Each is cut off after the timeout
     /// (400 Incomplete request body, or nginx's own error once it gave up), never served forever.
@@ -141,6 +170,12 @@ final class FastCGIPeer {
 
     func send(_ bytes: [UInt8]) {
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// One send: 0 when it went out, else its errno (EPIPE once the worker's end is closed).
+    func write(_ bytes: [UInt8]) -> Int32 {
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return sent < 0 ? errno : 0
     }
 
     func sending(_ bytes: [UInt8]) -> FastCGIPeer {
