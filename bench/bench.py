@@ -108,6 +108,11 @@ http {{
             fastcgi_pass unix:{c_socket};
         }}
 
+        location /cp/ {{
+            include /etc/nginx/fastcgi_params;
+            fastcgi_pass unix:{c_plain_socket};
+        }}
+
 {gatehouse_location}
 
 {gatehouse_pg_location}
@@ -126,9 +131,9 @@ http {{
 }}
 """
 
-def gate_locations(socket, c_socket, www):
+def gate_locations(socket, c_socket, c_plain_socket, www):
     """(i): one static file, unprotected, behind auth_request to the C responder (the ceiling
-    of any FastCGI gate), and behind the shipped auth-request.conf to Gatehouse, without and
+    of any FastCGI gate; closing as libfcgi does, and plainly), and behind the shipped auth-request.conf to Gatehouse, without and
     with the decision cache (check_cache_seconds in the bench's config)."""
     shipped = (ROOT / "nginx" / "auth-request.conf").read_text().replace("/run/gatehouse/gatehouse.sock", str(socket))
     cached = shipped.split("location = /_gatehouse/check {", 1)[1].split("\n}", 1)[0]
@@ -145,8 +150,15 @@ def gate_locations(socket, c_socket, www):
             include /etc/nginx/fastcgi_params;
             fastcgi_pass unix:{c_socket};
         }}
+        location = /_cp_check {{
+            internal;
+            fastcgi_pass_request_body off;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_pass unix:{c_plain_socket};
+        }}
         location /static/ {{ alias {www}/; }}
         location /gate-c/ {{ auth_request /_c_check; alias {www}/; }}
+        location /gate-cp/ {{ auth_request /_cp_check; alias {www}/; }}
         location /gate-gh/ {{ set $gatehouse_require ""; auth_request /_gatehouse/check; alias {www}/; }}
         location /gate-cached/ {{ set $gatehouse_require ""; auth_request /_gatehouse/check-cached; alias {www}/; }}
 """
@@ -190,6 +202,8 @@ class Bench:
         self.base = f"http://127.0.0.1:{self.port}"
         self.nginx = Target("nginx return 200", "/nginx")
         self.c = Target("C libfcgi", "/c")
+        # The same responder closing each connection as Gatehouse's workers do (FastCGIWorker).
+        self.c_plain = Target("C libfcgi, plain close", "/cp")
         self.gatehouse = Target("Gatehouse", "/auth")
         # (j): the same Gatehouse on a private PostgreSQL.
         self.gatehouse_pg = Target("Gatehouse PostgreSQL", "/authpg")
@@ -216,6 +230,9 @@ class Bench:
         sock = self.tmp / "c.sock"
         self.c.process = self.procs.start("cfcgi", [str(binary), str(sock), str(WORKERS)])
         wait_for(lambda: unix_socket_accepts(sock), "C responder", self.c.process)
+        plain = self.tmp / "cp.sock"
+        self.c_plain.process = self.procs.start("cfcgi-plain", [str(binary), str(plain), str(WORKERS), "plain-close"])
+        wait_for(lambda: unix_socket_accepts(plain), "C responder, plain close", self.c_plain.process)
 
     def start_fastapi(self):
         # A unix socket, like the FastCGI apps: uvicorn's own TCP socket with --workers > 1
@@ -311,10 +328,10 @@ class Bench:
         conf.write_text(NGINX_CONF.format(
             user="user nobody nogroup;" if os.geteuid() == 0 else "",
             prefix=prefix, port=self.port, uvicorn_socket=self.tmp / "uvicorn.sock",
-            c_socket=self.tmp / "c.sock", gatehouse_location=gatehouse_location(self.tmp / "gh.sock"),
+            c_socket=self.tmp / "c.sock", c_plain_socket=self.tmp / "cp.sock", gatehouse_location=gatehouse_location(self.tmp / "gh.sock"),
             gatehouse_pg_location=gatehouse_location(self.tmp / "ghpg.sock", "/authpg"),
             gatehouse_pgn_location=gatehouse_location(self.tmp / "ghpgn.sock", "/authpgn"),
-            gate_locations=gate_locations(self.tmp / "gh.sock", self.tmp / "c.sock", self.www()),
+            gate_locations=gate_locations(self.tmp / "gh.sock", self.tmp / "c.sock", self.tmp / "cp.sock", self.www()),
         ))
         argv = ["nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
         self.nginx.process = self.procs.start("nginx", argv)
@@ -369,7 +386,7 @@ class Bench:
                                        else f"skipped: gatehouse user add failed: {self.user_add_error[:80]}")
             elif error:
                 target.user_skipped = f"skipped: {error}"
-        self.nginx.token = self.c.token = self.gatehouse.token or self.fastapi.token
+        self.nginx.token = self.c.token = self.c_plain.token = self.gatehouse.token or self.fastapi.token
         if self.gatehouse.token:
             self.gatehouse.refresh_token = self.refresh_token(self.gatehouse)
             self.gatehouse.cookie = self.session_cookie()
@@ -473,12 +490,13 @@ class Bench:
                                       request.body, duration="1s"))
             result = self.measure(target, request, **options)
             row = Row(scenario.title, target.name, result=result, note=note)
-            if target in (self.nginx, self.c):
+            if target in (self.nginx, self.c, self.c_plain):
                 baseline[target.name] = row.rps
             rows.append(row)
         for row in rows:
             row.vs_nginx = ratio(row.rps, baseline.get(self.nginx.name))
             row.vs_c = ratio(row.rps, baseline.get(self.c.name))
+            row.vs_c_plain = ratio(row.rps, baseline.get(self.c_plain.name))
         self.rows += rows
 
     def run_gate(self):
@@ -489,6 +507,7 @@ class Bench:
         cases = [
             ("nginx static file", "/static/page.html", {}, self.nginx),
             ("auth_request C libfcgi", "/gate-c/page.html", {}, self.c),
+            ("auth_request C libfcgi, plain close", "/gate-cp/page.html", {}, self.c_plain),
             ("auth_request Gatehouse JWT", "/gate-gh/page.html", {"Authorization": f"Bearer {token}"}, self.gatehouse),
             ("auth_request Gatehouse cookie", "/gate-gh/page.html", {"Cookie": self.gatehouse.cookie or ""}, self.gatehouse),
             ("auth_request Gatehouse JWT, cached", "/gate-cached/page.html", {"Authorization": f"Bearer {token}"}, self.gatehouse),
@@ -507,9 +526,11 @@ class Bench:
             rows.append(Row(title, label, result=result, note="" if status == 200 else f"got {status}"))
         static = rows[0].rps if rows and rows[0].result else None
         ceiling = rows[1].rps if len(rows) > 1 and rows[1].result else None
+        plain_ceiling = rows[2].rps if len(rows) > 2 and rows[2].result else None
         for row in rows:
             row.vs_nginx = ratio(row.rps, static)
             row.vs_c = ratio(row.rps, ceiling)
+            row.vs_c_plain = ratio(row.rps, plain_ceiling)
         self.rows += rows
 
     def run_under_logins(self, scenario, logins=LOGIN, what="logins"):
@@ -552,7 +573,7 @@ class Bench:
         return ((tree_cpu_seconds(target.pid) - cpu_before) / count, (time.monotonic() - wall_before) / count)
 
     def warm_up(self):
-        for target in (self.nginx, self.c, self.gatehouse, self.fastapi):
+        for target in (self.nginx, self.c, self.c_plain, self.gatehouse, self.fastapi):
             if not target.skipped:
                 self.collect(self.wrk(self.base + target.prefix + "/health", duration="1s"))
 
@@ -588,20 +609,23 @@ class Bench:
     # ---- the table
 
     def report(self, costs):
-        header = ["scenario", "target", "req/s", "p50 ms", "p99 ms", "x nginx", "x C", "CPU us/req", "non-2xx", "note"]
+        header = ["scenario", "target", "req/s", "p50 ms", "p99 ms", "x nginx", "x C", "x C plain", "CPU us/req", "non-2xx",
+                  "note"]
         print()
         print(f"Gatehouse bench: wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} (logins -c{LOGIN_CONNECTIONS} "
               f"-d{LOGIN_DURATION}), {WORKERS} workers per app, {CORES} cores, one run"
               + (f", only {','.join(sorted(ONLY))}" if ONLY else ""))
         if self.rows:
             print_table(header, [row.cells() for row in self.rows])
-            print("x nginx / x C: req/s as a share of nginx's return 200 / of the C libfcgi responder, same scenario,"
-                  " same run; in (i), of the bare static file / of the file behind auth_request to the C responder.")
+            print("x nginx / x C / x C plain: req/s as a share of nginx's return 200 / of the C libfcgi responder / of the"
+                  " same responder closing each finished connection plainly, as Gatehouse does (libfcgi half-closes and waits"
+                  " for the web server's close), same scenario, same run; in (i), of the bare static file / of the file"
+                  " behind auth_request to either C responder.")
             print("CPU us/req: utime+stime of the target's own processes (nginx; cfcgi; gatehouse supervisor+workers;"
                   " uvicorn supervisor+workers) / requests.")
             print("(j): x C holds the ratio to the SQLite row of the same request; PostgreSQL's CPU includes its backends.")
         print()
-        for target in (self.gatehouse, self.fastapi, self.c):
+        for target in (self.gatehouse, self.fastapi, self.c, self.c_plain):
             if target.pid:
                 sizes = [(pid, memory_kib(pid)) for pid in process_tree(target.pid)]
                 workers = sizes[1:] if len(sizes) > 1 else sizes
@@ -660,6 +684,7 @@ class Row:
     note: str = ""
     vs_nginx: float | None = None
     vs_c: float | None = None
+    vs_c_plain: float | None = None
 
     @property
     def rps(self):
@@ -676,6 +701,7 @@ class Row:
             self.scenario, self.target, f"{self.rps:.0f}" if self.rps >= 100 else f"{self.rps:.1f}",
             f"{r['p50_us'] / 1e3:.2f}", f"{r['p99_us'] / 1e3:.2f}",
             f"{self.vs_nginx:.3f}" if self.vs_nginx else "-", f"{self.vs_c:.2f}" if self.vs_c else "-",
+            f"{self.vs_c_plain:.2f}" if self.vs_c_plain else "-",
             f"{cpu / r['requests'] * 1e6:.0f}" if cpu is not None and r["requests"] else "-",
             f"{r['status_errors']:.0f}", note.strip(),
         ]

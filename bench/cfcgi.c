@@ -1,6 +1,6 @@
 /* The bench's baseline: the smallest useful libfcgi responder.
  *
- *   cfcgi SOCKET_PATH WORKERS
+ *   cfcgi SOCKET_PATH WORKERS [plain-close]
  *
  * Opens a unix listening socket (mode 0666 so an unprivileged nginx worker can
  * connect), forks WORKERS children that each run a single-threaded FCGX_Accept_r
@@ -8,12 +8,18 @@
  * request with 200 and {"status":"ok"}. The parent only waits; SIGTERM or SIGINT
  * to it stops the children. Children also die with the parent (PR_SET_PDEATHSIG),
  * so a killed bench leaves nothing behind.
+ *
+ * By default each connection ends as libfcgi ends it: half-close, then wait for the
+ * web server to close its end. With `plain-close` a connection whose input was read
+ * to its end is simply closed, as Gatehouse's workers do: the ceiling for a responder
+ * that closes that way.
  */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,6 +32,8 @@ static const char reply[] =
     "\r\n"
     "{\"status\":\"ok\"}";
 
+static int plain_close;
+
 static void serve(int listen_fd) {
     FCGX_Request request;
     if (FCGX_InitRequest(&request, listen_fd, 0) != 0) _exit(1);
@@ -34,6 +42,10 @@ static void serve(int listen_fd) {
         char buf[4096];
         while (FCGX_GetStr(buf, sizeof buf, request.in) > 0) {}
         FCGX_PutStr(reply, sizeof reply - 1, request.out);
+        if (plain_close && FCGX_HasSeenEOF(request.in) == EOF && FCGX_GetError(request.in) == 0)
+            FCGX_Detach(&request);
+        else
+            FCGX_Attach(&request);
         FCGX_Finish_r(&request);
     }
     _exit(0);
@@ -49,10 +61,11 @@ static void stop_children(int sig) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s SOCKET_PATH WORKERS\n", argv[0]);
+    if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "plain-close") != 0)) {
+        fprintf(stderr, "usage: %s SOCKET_PATH WORKERS [plain-close]\n", argv[0]);
         return 2;
     }
+    plain_close = argc == 4;
     const char *path = argv[1];
     child_count = atoi(argv[2]);
     if (child_count < 1) child_count = 1;

@@ -54,7 +54,7 @@ def letter(title):
 class Scenario:
     title: str
     request: Request
-    baselines: bool = True  # also run nginx return 200 and the C responder
+    baselines: bool = True  # also run nginx return 200 and the C responders
     login: bool = False  # Argon2-bound: fewer connections, BENCH_LOGIN_DURATION, long timeout
     under_logins: bool = False  # run a login wrk alongside and report this request's latency
     under_flood: bool = False  # the same, with wrong passwords from one address
@@ -65,7 +65,7 @@ class Scenario:
 
     def targets(self, bench):
         apps = [bench.gatehouse] if self.gatehouse_only else [bench.gatehouse, bench.fastapi]
-        return ([bench.nginx, bench.c] if self.baselines else []) + apps
+        return ([bench.nginx, bench.c, bench.c_plain] if self.baselines else []) + apps
 
 
 SCENARIOS = [
