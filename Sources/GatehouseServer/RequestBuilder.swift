@@ -55,6 +55,33 @@ public struct RequestBuilder {
         }
     }
 
+    /// Replaces the variables with the name-value pairs of a FastCGI FCGI_PARAMS stream, keeping
+    /// the buffers' capacity. False when a pair's lengths run past the end (the web server broke
+    /// the protocol). A variable reads as the C string `NAME=value` would (as `environ` and
+    /// libfcgi hand it over): up to a NUL, the name up to the first `=`.
+    public mutating func load(fastCGIParams params: UnsafeRawBufferPointer) -> Bool {
+        // The stream is copied whole and the variables kept are ranges of it: one copy, not one a variable.
+        storage.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
+        storage.append(contentsOf: params)
+        guard let base = params.baseAddress else { return true }
+        return FastCGIRecord.forEachPair(in: params) { name, value in
+            guard !name.contains(where: { $0 == 0 || $0 == UInt8(ascii: "=") }) else {
+                // Never from a web server: read through the C string, as the environment's reader does.
+                let line = (Array(name) + [UInt8(ascii: "=")] + Array(value)).prefix { $0 != 0 }
+                guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else { return }
+                keep(Array(line[..<eq]), Array(line[(eq + 1)...]))
+                return
+            }
+            guard RequestBuilder.isKept(name.bindMemory(to: UInt8.self)) else { return }
+            let nameStart = name.baseAddress! - base
+            let valueStart = nameStart + name.count
+            var valueLength = value.count
+            if valueLength > 0, let nul = memchr(value.baseAddress!, 0, valueLength) { valueLength = UnsafeRawPointer(nul) - value.baseAddress! }
+            entries.append(Entry(name: nameStart..<valueStart, value: valueStart..<(valueStart + valueLength)))
+        }
+    }
+
     /// Stores a variable when it is a header or one a request is built from.
     private mutating func keep(_ name: [UInt8], _ value: [UInt8]) {
         guard name.withUnsafeBufferPointer(RequestBuilder.isKept) else { return }

@@ -1,4 +1,4 @@
-import CFastCGI
+import CSystem
 import Gatehouse
 import Glibc
 import Logging

@@ -8,7 +8,7 @@ import PackageDescription
 /// One executable per parser; each folder Sources/fuzz-<name> holds one LLVMFuzzerTestOneInput.
 let fuzzTargets = [
     "form-urlencoded", "multipart", "query", "cookies", "json", "basic", "jws", "apikey", "config",
-    "request-builder", "app",
+    "request-builder", "app", "fastcgi",
 ]
 
 let package = Package(

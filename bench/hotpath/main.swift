@@ -2,8 +2,8 @@ import Gatehouse
 import GatehouseServer
 import Glibc
 
-// The request path of a worker without the FastCGI hop: nginx's parameters as libfcgi hands
-// them over (NAME=value C strings) → RequestBuilder → App → the bytes a worker writes. Run it
+// The request path of a worker without the FastCGI hop: nginx's parameters as the FCGI_PARAMS
+// stream carries them → RequestBuilder → App → the records a worker writes. Run it
 // under `valgrind --tool=callgrind` for instructions per request (repeatable on a noisy
 // machine), or under perf with uprobes on malloc for allocations per request.
 //
@@ -113,25 +113,38 @@ guard let (params, expected) = requests[scenario] else { fail("unknown scenario 
 let first = answer(params)
 guard status(first) == expected else { fail("\(scenario): \(status(first)), expected \(expected): \(json(first))") }
 
+/// nginx's parameters as the FCGI_PARAMS stream carries them: name-value pairs.
+func fastCGIParams(_ params: [String]) -> [UInt8] {
+    func length(_ n: Int) -> [UInt8] {
+        n < 128 ? [UInt8(n)] : [UInt8(n >> 24) | 0x80, UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)]
+    }
+    return params.flatMap { variable -> [UInt8] in
+        let (name, value) = (variable.prefix { $0 != "=" }.utf8, variable.drop { $0 != "=" }.dropFirst().utf8)
+        return length(name.count) + length(value.count) + Array(name) + Array(value)
+    }
+}
+
 /// The measured loop (callgrind: --toggle-collect='*measuredRequests*').
-@MainActor @inline(never) func measuredRequests(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, count: Int) -> Int {
-    // As FastCGIWorker.serve: one builder and one output buffer for every request.
+@MainActor @inline(never) func measuredRequests(_ params: UnsafeRawBufferPointer, count: Int) -> Int {
+    // As FastCGIWorker: one builder and two buffers for every request; the answer framed as records.
     var builder = RequestBuilder(maxBodySize: 1 << 20)
     var output: [UInt8] = []
+    var records: [UInt8] = []
     var bytes = 0
     for _ in 0..<count {
-        builder.load(environment: envp)
+        guard builder.load(fastCGIParams: params) else { fail("malformed parameters") }
         output.removeAll(keepingCapacity: true)
         builder.respond(with: app, reading: { _ in 0 }, into: &output)
-        bytes &+= output.count
+        records.removeAll(keepingCapacity: true)
+        output.withUnsafeBytes { FastCGIRecord.appendAnswer($0, id: 1, to: &records) }
+        bytes &+= records.count
     }
     return bytes
 }
 
-var strings = params.map { strdup($0) }
-strings.append(nil)
+let stream = fastCGIParams(params)
 let started = MonotonicClock.nanoseconds()
-let bytes = strings.withUnsafeMutableBufferPointer { measuredRequests($0.baseAddress!, count: count) }
+let bytes = stream.withUnsafeBytes { measuredRequests($0, count: count) }
 let elapsed = MonotonicClock.nanoseconds() - started
 print("\(scenario): \(count) requests, \(elapsed / UInt64(max(count, 1))) ns each, \(bytes / max(count, 1)) bytes each")
 _ = try? Subprocess.run("/bin/rm", ["-rf", folder])

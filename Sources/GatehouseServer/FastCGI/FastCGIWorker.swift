@@ -1,19 +1,18 @@
 import FoundationEssentials
-import CFastCGI
+import CSystem
 import Gatehouse
 import Glibc
 import Logging
 
-/// One prefork worker: a single-threaded libfcgi accept loop over a shared listening
-/// socket, in the spirit of Go's net/http/fcgi child.
+/// One prefork worker: a single-threaded accept loop over a shared listening socket, in the
+/// spirit of Go's net/http/fcgi child, speaking FastCGI itself (FastCGIConnection).
 ///
 /// Stopping without ever cutting a request short: SIGTERM stays blocked for the whole
 /// life of the worker and arrives through a signalfd that is only looked at between
-/// requests. So no read or write of a request is interrupted (libfcgi treats EINTR as
-/// a broken stream), and a worker told to stop finishes what it is doing first.
-/// The listening socket is non-blocking: when several workers wake for one connection,
-/// the losers get EAGAIN from accept(2) and go back to waiting, where they can
-/// still hear SIGTERM.
+/// requests. So no read or write of a request is interrupted, and a worker told to stop
+/// finishes what it is doing first. The listening socket is non-blocking: when several
+/// workers wake for one connection, the losers get EAGAIN from accept(2) and go back to
+/// waiting, where they can still hear SIGTERM.
 public enum FastCGIWorker {
     /// How much of an unread (too large) body is read and thrown away so that the web
     /// server gets our answer instead of a broken pipe; beyond that the connection is closed.
@@ -37,20 +36,13 @@ public enum FastCGIWorker {
         }
         defer { close(stopFD) }
 
-        guard FCGX_Init() == 0 else {
-            logger.critical("FCGX_Init failed")
-            return 1
-        }
-        var request = FCGX_Request()
-        // No listening socket for libfcgi: every connection is accepted below, with timeouts.
-        FCGX_InitRequest(&request, -1, 0)
-        defer { FCGX_Free(&request, 1) }
-
         guard let arrivals = ConnectionWait(listenFD: listenFD, stopFD: stopFD) else {
             logger.critical("epoll failed: \(String(cString: strerror(errno)))")
             return 1
         }
         defer { arrivals.close() }
+        let connection = FastCGIConnection()
+        defer { connection.close() }
         var builder = RequestBuilder(maxBodySize: app.config.maxBodySize)
         var output: [UInt8] = []
         var nextLook: UInt64 = 0
@@ -67,19 +59,21 @@ public enum FastCGIWorker {
                 }
                 nextLook = now + lookInterval
             }
-            if request.ipcFd >= 0 {
+            if connection.isOpen {
                 // A connection the web server asked to keep (FCGI_KEEP_CONN) brings its next
                 // request on the same socket: wait for that instead of a new connection.
-                guard let readable = wait(for: request.ipcFd, orStop: stopFD, logger: logger) else { return 1 }
-                nextLook = 0
-                if !readable { continue }
+                if !connection.hasBufferedInput {
+                    guard let readable = wait(for: connection.fd, orStop: stopFD, logger: logger) else { return 1 }
+                    nextLook = 0
+                    if !readable { continue }
+                }
             } else {
-                // The connection is accepted here, not by libfcgi, to give it a read and write
-                // timeout: a peer that connects and says nothing (or stops midway) costs this
-                // worker `socket_timeout_seconds`, not forever. Under load one is nearly always
-                // waiting, so accept comes first and the wait only when there was none.
-                let connection = accept4(listenFD, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
-                if connection < 0 {
+                // Each connection gets a read and write timeout: a peer that connects and says
+                // nothing (or stops midway) costs this worker `socket_timeout_seconds`, not
+                // forever. Under load one is nearly always waiting, so accept comes first and the
+                // wait only when there was none.
+                let accepted = accept4(listenFD, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
+                if accepted < 0 {
                     switch errno {
                     case EAGAIN, EWOULDBLOCK:
                         guard arrivals.wait() else {
@@ -95,28 +89,20 @@ public enum FastCGIWorker {
                     }
                     continue
                 }
-                setTimeouts(connection, seconds: app.config.socketTimeoutSeconds)
-                // FCGX_Accept_r reads from an ipcFd that is already set instead of accepting;
-                // keepConnection keeps its opening FCGX_Finish_r from closing it (the BEGIN
-                // record sets it anew).
-                request.ipcFd = connection
+                setTimeouts(accepted, seconds: app.config.socketTimeoutSeconds)
+                connection.open(accepted)
             }
-            request.keepConnection = 1
-            // Fails when the peer sent no valid BEGIN_REQUEST and PARAMS before the timeout
-            // or hung up; libfcgi then closed it (and found no listening socket to accept on).
-            if FCGX_Accept_r(&request) < 0 {
+            // Fails when the peer sent no valid BEGIN_REQUEST and PARAMS before the timeout, or
+            // hung up (as nginx does with a kept connection it no longer needs).
+            guard connection.readRequest(), connection.params.withUnsafeBytes({ builder.load(fastCGIParams: $0) }) else {
                 logger.debug("dropped a connection that sent no complete request")
+                connection.close()
                 continue
             }
-            let inputEnded = serve(&request, app: app, builder: &builder, output: &output)
-            // libfcgi's close half-closes, then waits for the web server to close its end and
-            // reads until then, so that data still arriving cannot turn into a reset that
-            // destroys the answer. When the input reached its end nothing more is coming:
-            // a plain close is as safe and spares the worker that wait (a sleep and a wake-up
-            // per request) before its next accept.
-            if inputEnded { FCGX_Detach(&request) } else { FCGX_Attach(&request) }
-            // Sends END_REQUEST and closes now, not at the next accept (unless the connection is kept).
-            FCGX_Finish_r(&request)
+            serve(connection, app: app, builder: &builder, output: &output)
+            // Closed now unless the web server keeps it; closed outright when the request's input
+            // was read to its end (nothing more is coming), else carefully (FastCGIConnection.close).
+            if !connection.canKeep { connection.close() }
         }
     }
 
@@ -146,56 +132,22 @@ public enum FastCGIWorker {
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, size)
     }
 
-    /// One request: `builder` and `output` are the worker's own, reused so that their
-    /// buffers are allocated once, not per request. Returns whether FCGI_STDIN was read to its end.
-    static func serve(_ request: inout FCGX_Request, app: App, builder: inout RequestBuilder, output: inout [UInt8]) -> Bool {
-        builder.load(environment: request.envp)
+    /// One request whose parameters are in `builder`: `builder` and `output` are the worker's
+    /// own, reused so that their buffers are allocated once, not per request.
+    static func serve(_ connection: FastCGIConnection, app: App, builder: inout RequestBuilder, output: inout [UInt8]) {
         output.removeAll(keepingCapacity: true)
-        let input = request.in
         // The whole body must arrive within socket_timeout_seconds: the per-read timeout
         // alone would let a client trickling one byte at a time keep this worker forever.
         let deadline = MonotonicClock.seconds() + Double(app.config.socketTimeoutSeconds)
-        if request.role == Authorizer.role {
+        if connection.role == FastCGIRecord.authorizer {
             output = Authorizer.respond(builder, app: app, defaultRule: defaultRule)
         } else {
-            builder.respond(with: app, reading: { buffer in readBuffered(into: buffer, from: input, deadline: deadline) },
-                            into: &output)
+            builder.respond(with: app, reading: { buffer in
+                MonotonicClock.seconds() < deadline ? connection.readInput(into: buffer) : 0
+            }, into: &output)
         }
-        let inputEnded = discardInput(input, deadline: deadline)
-        output.withUnsafeBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { chars in
-                _ = FCGX_PutStr(chars.baseAddress, Int32(chars.count), request.out)
-            }
-        }
-        return inputEnded
-    }
-
-    /// What libfcgi holds already, or else one byte, which waits for one record (at most one
-    /// read timeout): FCGX_GetStr fills the whole buffer otherwise, one record at a time. 0 after `deadline`.
-    static func readBuffered(into buffer: UnsafeMutableRawBufferPointer, from input: UnsafeMutablePointer<FCGX_Stream>?,
-                             deadline: Double) -> Int {
-        guard let input, let base = buffer.baseAddress, !buffer.isEmpty, MonotonicClock.seconds() < deadline else { return 0 }
-        var held = 0
-        if let next = input.pointee.rdNext, let stop = input.pointee.stop { held = stop - next }
-        let wanted = held > 0 ? min(held, buffer.count) : 1
-        return Int(FCGX_GetStr(base.assumingMemoryBound(to: CChar.self), Int32(wanted), input))
-    }
-
-    /// Reads what is left of FCGI_STDIN (a body that was too large, or one the app did
-    /// not announce), through a fixed buffer, so nothing of it is kept. Returns whether the
-    /// stream reached its end without an error.
-    static func discardInput(_ input: UnsafeMutablePointer<FCGX_Stream>?, deadline: Double) -> Bool {
-        func ended() -> Bool { FCGX_HasSeenEOF(input) == EOF && FCGX_GetError(input) == 0 }
-        // Nearly always the body was read whole: one cheap check, no buffer.
-        if FCGX_GetChar(input) == -1 { return ended() }
-        var scratch = [UInt8](repeating: 0, count: 64 << 10)
-        var discarded = 1
-        while discarded < maxDiscard {
-            let n = scratch.withUnsafeMutableBytes { readBuffered(into: $0, from: input, deadline: deadline) }
-            if n <= 0 { return ended() }
-            discarded += n
-        }
-        return false
+        _ = connection.finishInput(limit: maxDiscard, deadline: deadline)
+        connection.answer(output)
     }
 }
 
