@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 
 /// Hostile peers on the FastCGI socket itself and slow clients through nginx: workers drop
@@ -88,6 +89,33 @@ final class FastCGISocketTests: XCTestCase {
             XCTAssertTrue(answer.contains(#"{"status":"ok"}"#), "round \(round): \(answer)")
         }
         peer.close()
+        try assertPoolServes(workers, queued: 1)
+    }
+
+    /// A peer that sends its parameters a byte every half timeout (each read within the read
+    /// timeout) is dropped once the timeout has passed since its request began, not served forever.
+    func testParametersTrickledAreCutOffAfterTheTimeout() throws {
+        let workers = h.workerPIDs()
+        let peer = try FastCGIPeer(h.socketPath)
+        let stream = FastCGIPeer.record(type: 1, id: 1, content: [0, 1, 0, 0, 0, 0, 0, 0])
+            + FastCGIPeer.record(type: 4, id: 1, content: [UInt8](repeating: 0, count: 200))
+        let stop = Atomic<Bool>(false)
+        let trickled = DispatchSemaphore(value: 0)
+        defer {
+            stop.store(true, ordering: .relaxed)
+            trickled.wait()  // no write to a descriptor number that a close could hand to someone else
+            peer.close()
+        }
+        let fd = peer.fd
+        Thread {
+            for byte in stream.prefix(40) where !stop.load(ordering: .relaxed) {
+                _ = withUnsafeBytes(of: byte) { Glibc.send(fd, $0.baseAddress, 1, Int32(MSG_NOSIGNAL)) }
+                usleep(UInt32(Self.timeout) * 500_000)
+            }
+            trickled.signal()
+        }.start()
+        XCTAssertTrue(peer.waitForHangUp(seconds: Double(4 * Self.timeout)), "the worker hung up on the trickling peer")
+        stop.store(true, ordering: .relaxed)
         try assertPoolServes(workers, queued: 1)
     }
 

@@ -36,6 +36,9 @@ package final class FastCGIConnection {
     package private(set) var inputEnded = false
     /// The peer closed, a read or write failed or timed out, or the protocol was broken.
     package private(set) var broken = false
+    /// No read starts after it (MonotonicClock nanoseconds): with the socket's read timeout, a
+    /// peer that trickles its records a byte at a time cannot hold the worker past it.
+    package var deadline: UInt64 = .max
     private var output: [UInt8] = []
 
     package init() {
@@ -57,6 +60,7 @@ package final class FastCGIConnection {
         end = 0
         broken = false
         inputEnded = false
+        deadline = .max
     }
 
     // MARK: - A request
@@ -140,12 +144,11 @@ package final class FastCGIConnection {
         return count
     }
 
-    /// Reads FCGI_STDIN to its end, keeping nothing, but no more than `limit` bytes and not past
-    /// `deadline`: whether it ended.
-    package func finishInput(limit: Int, deadline: Double) -> Bool {
+    /// Reads FCGI_STDIN to its end, keeping nothing, but no more than `limit` bytes: whether it ended.
+    package func finishInput(limit: Int) -> Bool {
         var discarded = 0
         return withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { scratch in
-            while !inputEnded && discarded <= limit && MonotonicClock.seconds() < deadline {
+            while !inputEnded && discarded <= limit {
                 let count = readInput(into: scratch)
                 if count <= 0 { break }
                 discarded += count
@@ -210,6 +213,7 @@ package final class FastCGIConnection {
             end -= start
             start = 0
         }
+        guard MonotonicClock.nanoseconds() < deadline else { return fail() }
         while true {
             let count = Glibc.read(fd, buffer.baseAddress! + end, buffer.count - end)
             if count > 0 {

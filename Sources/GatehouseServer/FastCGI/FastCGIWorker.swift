@@ -43,6 +43,7 @@ public enum FastCGIWorker {
         defer { arrivals.close() }
         let connection = FastCGIConnection()
         defer { connection.close() }
+        let timeout = UInt64(app.config.socketTimeoutSeconds) * 1_000_000_000
         var builder = RequestBuilder(maxBodySize: app.config.maxBodySize)
         var output: [UInt8] = []
         var nextLook: UInt64 = 0
@@ -92,13 +93,17 @@ public enum FastCGIWorker {
                 setTimeouts(accepted, seconds: app.config.socketTimeoutSeconds)
                 connection.open(accepted)
             }
-            // Fails when the peer sent no valid BEGIN_REQUEST and PARAMS before the timeout, or
+            // Fails when the peer sent no valid BEGIN_REQUEST and PARAMS within the timeout, or
             // hung up (as nginx does with a kept connection it no longer needs).
+            connection.deadline = MonotonicClock.nanoseconds() + timeout
             guard connection.readRequest(), connection.params.withUnsafeBytes({ builder.load(fastCGIParams: $0) }) else {
                 logger.debug("dropped a connection that sent no complete request")
                 connection.close()
                 continue
             }
+            // And the whole body within the timeout too: the per-read timeout alone would let a
+            // client trickling one byte at a time keep this worker forever.
+            connection.deadline = MonotonicClock.nanoseconds() + timeout
             serve(connection, app: app, builder: &builder, output: &output)
             // Closed now unless the web server keeps it; closed outright when the request's input
             // was read to its end (nothing more is coming), else carefully (FastCGIConnection.close).
@@ -116,13 +121,13 @@ public enum FastCGIWorker {
     /// Sleeps until `fd` is readable, SIGTERM arrives or a second passes (the master is looked
     /// at every second): whether `fd` is readable, nil when poll itself failed.
     static func wait(for fd: Int32, orStop stopFD: Int32, logger: Logger) -> Bool? {
-        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
-        let ready = poll(&fds, 2, 1000)
+        var fds = (pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0))
+        let ready = withUnsafeMutableBytes(of: &fds) { poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, 1000) }
         if ready < 0 && errno != EINTR {
             logger.critical("poll failed: \(String(cString: strerror(errno)))")
             return nil
         }
-        return ready > 0 && fds[0].revents != 0
+        return ready > 0 && fds.0.revents != 0
     }
 
     static func setTimeouts(_ fd: Int32, seconds: Int) {
@@ -136,17 +141,12 @@ public enum FastCGIWorker {
     /// own, reused so that their buffers are allocated once, not per request.
     static func serve(_ connection: FastCGIConnection, app: App, builder: inout RequestBuilder, output: inout [UInt8]) {
         output.removeAll(keepingCapacity: true)
-        // The whole body must arrive within socket_timeout_seconds: the per-read timeout
-        // alone would let a client trickling one byte at a time keep this worker forever.
-        let deadline = MonotonicClock.seconds() + Double(app.config.socketTimeoutSeconds)
         if connection.role == FastCGIRecord.authorizer {
             output = Authorizer.respond(builder, app: app, defaultRule: defaultRule)
         } else {
-            builder.respond(with: app, reading: { buffer in
-                MonotonicClock.seconds() < deadline ? connection.readInput(into: buffer) : 0
-            }, into: &output)
+            builder.respond(with: app, reading: { connection.readInput(into: $0) }, into: &output)
         }
-        _ = connection.finishInput(limit: maxDiscard, deadline: deadline)
+        _ = connection.finishInput(limit: maxDiscard)
         connection.answer(output)
     }
 }
