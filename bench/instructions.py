@@ -161,9 +161,9 @@ def run_instructions(bench, log):
                 note = f"allocations: {error}"[:120]
         rows.append([label, TARGET, f"{count:.0f}", allocated, note])
     footnotes = [
-        f"(m): Gatehouse's own work for one request in one process (bench/hotpath: nginx's FastCGI parameters as libfcgi "
-        "hands them over, RequestBuilder, the app, the bytes a worker writes), without the FastCGI hop and without "
-        "libfcgi's parsing, which the worker adds (see (l)). Instructions: callgrind's count of the measured loop "
+        f"(m): Gatehouse's own work for one request in one process (bench/hotpath: nginx's parameters as the FCGI_PARAMS "
+        "stream carries them, RequestBuilder, the app, the answer framed as the records a worker writes), without the "
+        "FastCGI hop: a worker adds its reads and writes (see (l)). Instructions: callgrind's count of the measured loop "
         f"(--toggle-collect='*measuredRequests*') / {REQUESTS} requests after one of the same; deterministic across "
         "runs on the same build, whatever the machine's load, unlike timings (Swift's hashing seeded fixed with "
         "SWIFT_DETERMINISTIC_HASHING=1; each run still signs its own token, key and cookie, whose places in the "

@@ -111,7 +111,26 @@ package final class FastCGIConnection {
     /// Up to `target.count` bytes of FCGI_STDIN: what the buffer holds of the current record,
     /// else what one read brings. 0 at the end of the stream, -1 when the connection broke.
     package func readInput(into target: UnsafeMutableRawBufferPointer) -> Int {
-        guard !target.isEmpty else { return 0 }
+        let count = consumeInput(upTo: target.count)
+        if count > 0 { target.baseAddress!.copyMemory(from: buffer.baseAddress! + start - count, byteCount: count) }
+        return count
+    }
+
+    /// Reads FCGI_STDIN to its end, keeping nothing, but no more than `limit` bytes: whether it ended.
+    package func finishInput(limit: Int) -> Bool {
+        var discarded = 0
+        while !inputEnded && discarded <= limit {
+            let count = consumeInput(upTo: limit - discarded + 1)
+            if count <= 0 { break }
+            discarded += count
+        }
+        return inputEnded
+    }
+
+    /// Passes over up to `limit` bytes of FCGI_STDIN, which lie at `buffer[(start - count)..<start]`
+    /// when it returns `count`: 0 at the end of the stream, -1 when the connection broke.
+    private func consumeInput(upTo limit: Int) -> Int {
+        guard limit > 0 else { return 0 }
         while inputLeft == 0 {
             if inputEnded { return 0 }
             guard !broken, skip(paddingLeft) else { return -1 }
@@ -137,24 +156,10 @@ package final class FastCGIConnection {
             }
         }
         if start == end { guard fill() else { return -1 } }
-        let count = min(target.count, inputLeft, end - start)
-        target.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: count)
+        let count = min(limit, inputLeft, end - start)
         start += count
         inputLeft -= count
         return count
-    }
-
-    /// Reads FCGI_STDIN to its end, keeping nothing, but no more than `limit` bytes: whether it ended.
-    package func finishInput(limit: Int) -> Bool {
-        var discarded = 0
-        return withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { scratch in
-            while !inputEnded && discarded <= limit {
-                let count = readInput(into: scratch)
-                if count <= 0 { break }
-                discarded += count
-            }
-            return inputEnded
-        }
     }
 
     /// Sends `body` (the CGI-style answer: header lines, a blank line, the body) as the request's
