@@ -40,14 +40,10 @@ struct LibPQ: @unchecked Sendable {
     static func shared() throws(StoreError) -> LibPQ { try loaded.get() }
 
     private init() throws(StoreError) {
-        guard let handle = dlopen(LibPQ.soname, RTLD_NOW | RTLD_LOCAL) else {
-            let why = dlerror().map { String(cString: $0) } ?? "not found"
-            throw .unavailable("cannot load \(LibPQ.soname) (Debian's libpq5) for a postgresql:// database: \(why)")
-        }
-        func symbol<T>(_ name: String) throws(StoreError) -> T {
-            guard let address = dlsym(handle, name) else { throw .unavailable("\(LibPQ.soname) has no \(name)") }
-            return unsafeBitCast(address, to: T.self)
-        }
+        let library = try SharedLibrary(LibPQ.soname,
+                                        unavailable: { StoreError.unavailable("cannot load \(LibPQ.soname) (Debian's libpq5) for a postgresql:// database: \($0)") },
+                                        missing: { StoreError.unavailable("\(LibPQ.soname) has no \($0)") })
+        func symbol<T>(_ name: String) throws(StoreError) -> T { try library.symbol(name) }
         connectdbParams = try symbol("PQconnectdbParams")
         status = try symbol("PQstatus")
         errorMessage = try symbol("PQerrorMessage")

@@ -87,13 +87,10 @@ struct OpenSSL: @unchecked Sendable {
     private struct LoadError: Error, CustomStringConvertible { var description: String }
 
     private init() throws {
-        guard let handle = dlopen(OpenSSL.soname, RTLD_NOW | RTLD_LOCAL) else {
-            throw LoadError(description: "cannot load \(OpenSSL.soname) (Debian's libssl3): \(dlerror().map { String(cString: $0) } ?? "not found")")
-        }
-        func symbol<T>(_ name: String) throws -> T {
-            guard let address = dlsym(handle, name) else { throw LoadError(description: "\(OpenSSL.soname) has no \(name)") }
-            return unsafeBitCast(address, to: T.self)
-        }
+        let library = try SharedLibrary(OpenSSL.soname,
+                                        unavailable: { LoadError(description: "cannot load \(OpenSSL.soname) (Debian's libssl3): \($0)") },
+                                        missing: { LoadError(description: "\(OpenSSL.soname) has no \($0)") })
+        func symbol<T>(_ name: String) throws -> T { try library.symbol(name) }
         BIO_ctrl = try symbol("BIO_ctrl")
         BIO_free = try symbol("BIO_free")
         BIO_new = try symbol("BIO_new")

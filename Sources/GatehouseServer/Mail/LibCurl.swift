@@ -1,4 +1,5 @@
 import CCurl
+import Gatehouse
 import Glibc
 
 /// libcurl, opened with dlopen when the first message goes out by SMTP. Linked, it would bring
@@ -27,14 +28,10 @@ struct LibCurl: @unchecked Sendable {
     static func shared() throws(MailTransportError) -> LibCurl { try loaded.get() }
 
     private init() throws(MailTransportError) {
-        guard let handle = dlopen(LibCurl.soname, RTLD_NOW | RTLD_LOCAL) else {
-            let why = dlerror().map { String(cString: $0) } ?? "not found"
-            throw MailTransportError("smtp: cannot load \(LibCurl.soname) (Debian's libcurl4) for mail_transport = smtp: \(why)")
-        }
-        func symbol<T>(_ name: String) throws(MailTransportError) -> T {
-            guard let address = dlsym(handle, name) else { throw MailTransportError("smtp: \(LibCurl.soname) has no \(name)") }
-            return unsafeBitCast(address, to: T.self)
-        }
+        let library = try SharedLibrary(LibCurl.soname,
+                                        unavailable: { MailTransportError("smtp: cannot load \(LibCurl.soname) (Debian's libcurl4) for mail_transport = smtp: \($0)") },
+                                        missing: { MailTransportError("smtp: \(LibCurl.soname) has no \($0)") })
+        func symbol<T>(_ name: String) throws(MailTransportError) -> T { try library.symbol(name) }
         globalInit = try symbol("curl_global_init")
         easyInit = try symbol("curl_easy_init")
         easyCleanup = try symbol("curl_easy_cleanup")
@@ -42,7 +39,6 @@ struct LibCurl: @unchecked Sendable {
         easyStrerror = try symbol("curl_easy_strerror")
         slistAppend = try symbol("curl_slist_append")
         slistFreeAll = try symbol("curl_slist_free_all")
-        guard let setopt = dlsym(handle, "curl_easy_setopt") else { throw MailTransportError("smtp: \(LibCurl.soname) has no curl_easy_setopt") }
-        self.setopt = setopt
+        setopt = try library.address("curl_easy_setopt")
     }
 }
