@@ -7,8 +7,6 @@ import Gatehouse
 /// The rule is /check's: the request's `GATEHOUSE_REQUIRE` (mod_setenv, per path), else the
 /// process's (`bin-environment`).
 public enum Authorizer {
-    /// FCGI_AUTHORIZER in fastcgi.h.
-    public static let role: Int32 = 2
     public static let ruleVariable = "GATEHOUSE_REQUIRE"
 
     public static func respond(_ builder: RequestBuilder, app: App, defaultRule: String) -> [UInt8] {

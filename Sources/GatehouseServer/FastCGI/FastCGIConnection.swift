@@ -73,38 +73,24 @@ package final class FastCGIConnection {
         inputEnded = false
         inputLeft = 0
         paddingLeft = 0
-        var begun = false
+        requestID = 0  // no request yet: every record but a management one is passed over
+        guard let begin = nextRecord(of: .beginRequest) else { return false }
+        role = UInt16(buffer[start]) << 8 | UInt16(buffer[start + 1])
+        keepConnection = buffer[start + 2] & FastCGIRecord.keepConnection != 0
+        requestID = begin.requestID
+        start += 8
+        guard skip(begin.paddingLength) else { return false }
+        guard role == FastCGIRecord.responder || role == FastCGIRecord.authorizer else {
+            output.removeAll(keepingCapacity: true)
+            FastCGIRecord.appendEndRequest(id: requestID, status: .unknownRole, to: &output)
+            _ = write(output)
+            return fail()
+        }
         while true {
-            guard let header = readHeader() else { return false }
-            if header.type == FastCGIRecord.Kind.beginRequest.rawValue {
-                guard header.requestID != 0, header.contentLength == 8, have(8) else { return fail() }
-                if begun {
-                    guard refuseSecondRequest(header) else { return false }
-                    continue
-                }
-                role = UInt16(buffer[start]) << 8 | UInt16(buffer[start + 1])
-                keepConnection = buffer[start + 2] & FastCGIRecord.keepConnection != 0
-                requestID = header.requestID
-                start += 8
-                guard skip(header.paddingLength) else { return false }
-                guard role == FastCGIRecord.responder || role == FastCGIRecord.authorizer else {
-                    output.removeAll(keepingCapacity: true)
-                    FastCGIRecord.appendEndRequest(id: requestID, status: .unknownRole, to: &output)
-                    _ = write(output)
-                    return fail()
-                }
-                begun = true
-            } else if header.requestID == 0 {
-                guard answerManagement(header) else { return false }
-            } else if !begun || header.requestID != requestID {
-                guard skip(header.contentLength + header.paddingLength) else { return false }
-            } else if header.type == FastCGIRecord.Kind.params.rawValue {
-                if header.contentLength == 0 { return skip(header.paddingLength) }
-                guard params.count + header.contentLength <= Self.maxParams else { return fail() }
-                guard take(header.contentLength, into: &params), skip(header.paddingLength) else { return false }
-            } else {
-                return fail()
-            }
+            guard let header = nextRecord(of: .params) else { return false }
+            if header.contentLength == 0 { return skip(header.paddingLength) }
+            guard params.count + header.contentLength <= Self.maxParams else { return fail() }
+            guard take(header.contentLength, into: &params), skip(header.paddingLength) else { return false }
         }
     }
 
@@ -135,25 +121,13 @@ package final class FastCGIConnection {
             if inputEnded { return 0 }
             guard !broken, skip(paddingLeft) else { return -1 }
             paddingLeft = 0
-            guard let header = readHeader() else { return -1 }
-            if header.type == FastCGIRecord.Kind.beginRequest.rawValue {
-                guard header.requestID != 0, header.contentLength == 8 else { return fail() ? 0 : -1 }
-                guard refuseSecondRequest(header) else { return -1 }
-            } else if header.requestID == 0 {
-                guard answerManagement(header) else { return -1 }
-            } else if header.requestID != requestID {
-                guard skip(header.contentLength + header.paddingLength) else { return -1 }
-            } else if header.type == FastCGIRecord.Kind.stdin.rawValue {
-                if header.contentLength == 0 {
-                    inputEnded = skip(header.paddingLength)
-                    return inputEnded ? 0 : -1
-                }
-                inputLeft = header.contentLength
-                paddingLeft = header.paddingLength
-            } else {
-                _ = fail()
-                return -1
+            guard let header = nextRecord(of: .stdin) else { return -1 }
+            if header.contentLength == 0 {
+                inputEnded = skip(header.paddingLength)
+                return inputEnded ? 0 : -1
             }
+            inputLeft = header.contentLength
+            paddingLeft = header.paddingLength
         }
         if start == end { guard fill() else { return -1 } }
         let count = min(limit, inputLeft, end - start)
@@ -227,6 +201,31 @@ package final class FastCGIConnection {
             }
             if count < 0 && errno == EINTR { continue }
             return fail()
+        }
+    }
+
+    /// The next record of the request's `stream`, its content still unread. On the way, management
+    /// records are answered, a second FCGI_BEGIN_REQUEST is refused and records of other requests
+    /// are passed over. Before a request has begun (`requestID` 0) `stream` is .beginRequest, and
+    /// a valid one is returned with its body buffered. nil when the connection ended or broke the
+    /// protocol (a record of another type for this request).
+    private func nextRecord(of stream: FastCGIRecord.Kind) -> FastCGIRecord.Header? {
+        while true {
+            guard let header = readHeader() else { return nil }
+            if header.type == FastCGIRecord.Kind.beginRequest.rawValue {
+                guard header.requestID != 0, header.contentLength == 8, have(8) else { _ = fail(); return nil }
+                if stream == .beginRequest { return header }
+                guard refuseSecondRequest(header) else { return nil }
+            } else if header.requestID == 0 {
+                guard answerManagement(header) else { return nil }
+            } else if header.requestID != requestID {
+                guard skip(header.contentLength + header.paddingLength) else { return nil }
+            } else if header.type == stream.rawValue {
+                return header
+            } else {
+                _ = fail()
+                return nil
+            }
         }
     }
 
