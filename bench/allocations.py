@@ -104,6 +104,20 @@ def command(perf, ctl, ack, word, logfile):
     raise RuntimeError(f"perf stat did not acknowledge {word}" + (f": {said[0].strip()}" if said else ""))
 
 
+def perf_counts(out):
+    """{function: calls} from the CSV perf stat -x, wrote to `out`, one count for each probed function."""
+    counts = {}
+    for line in out.read_text().splitlines():
+        fields = line.split(",")
+        if len(fields) > 2 and fields[2].startswith(GROUP + ":"):
+            if not fields[0].isdigit():
+                raise RuntimeError(f"perf stat: {fields[2]} {fields[0]}")
+            counts[fields[2].split(":", 1)[1]] = int(fields[0])
+    if set(counts) != set(PROBED):
+        raise RuntimeError(f"perf stat counted {sorted(counts) or 'nothing'}")
+    return counts
+
+
 def counted(bench, pids, send_requests):
     """({function: calls}, send_requests's result): perf stat on `pids`, counting only while
     send_requests runs (started disabled, enabled and disabled through its control fd)."""
@@ -127,16 +141,7 @@ def counted(bench, pids, send_requests):
         os.close(ctl)
         os.close(ack)
         bench.procs.stop(perf)
-    counts = {}
-    for line in out.read_text().splitlines():
-        fields = line.split(",")
-        if len(fields) > 2 and fields[2].startswith(GROUP + ":"):
-            if not fields[0].isdigit():
-                raise RuntimeError(f"perf stat: {fields[2]} {fields[0]}")
-            counts[fields[2].split(":", 1)[1]] = int(fields[0])
-    if set(counts) != set(PROBED):
-        raise RuntimeError(f"perf stat counted {sorted(counts) or 'nothing'}")
-    return counts, result
+    return perf_counts(out), result
 
 
 def measure(bench, path, headers, expect):

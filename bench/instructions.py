@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from allocations import ALLOCATORS, GROUP, PROBED
+from allocations import ALLOCATORS, GROUP, PROBED, perf_counts
 from scenarios import APIKEY_TITLE, BASIC_TITLE, JWT_TITLE
 
 INSTR_TITLE = "(m) instructions per request, in process"
@@ -120,15 +120,7 @@ def allocation_calls(bench, scenario, count):
     status, output = run(bench, f"perf-{scenario}", argv, timeout=600)
     if status != 0 or f"{scenario}: {count} requests" not in output:
         raise RuntimeError(failure(output, status))
-    counts = {}
-    for line in out.read_text().splitlines():
-        fields = line.split(",")
-        if len(fields) > 2 and fields[2].startswith(GROUP + ":"):
-            if not fields[0].isdigit():
-                raise RuntimeError(f"perf stat: {fields[2]} {fields[0]}")
-            counts[fields[2].split(":", 1)[1]] = int(fields[0])
-    if set(counts) != set(PROBED):
-        raise RuntimeError(f"perf stat counted {sorted(counts) or 'nothing'}")
+    counts = perf_counts(out)
     return sum(counts[name] for name in ALLOCATORS)
 
 
